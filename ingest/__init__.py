@@ -1,0 +1,1 @@
+"""ClauseCite ingest: policy versions in, a versioned clause index out."""

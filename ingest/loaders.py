@@ -1,0 +1,244 @@
+"""Turn a policy file (Markdown, HTML, text, PDF) into clean text that keeps headings and lists.
+
+The clean text is a small, regular Markdown: `#`-headings, `- ` list items, `| ` table rows and
+plain paragraphs, separated by blank lines. Chunking reads only this form, whatever the source was.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+
+SUPPORTED = {".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html",
+             ".txt": "text", ".pdf": "pdf"}
+
+
+class LoadError(ValueError):
+    """A file that cannot become policy text; the message says what was wrong and what to do."""
+
+
+_LINK = re.compile(r"!?\[([^\]]*)\]\((?:[^()\s]|\([^()]*\))*(?:\s+\"[^\"]*\")?\)")
+_ANCHOR_ONLY = re.compile(r"^[\s*_>\-+\d.)]*\[[^\]]*\]\(#[^)]*\)[\s*_.]*$")
+_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~])")
+_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
+_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_ATX = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_SETEXT = re.compile(r"^(=+|-+)\s*$")
+_BULLET = re.compile(r"^(?:[*+\-]|\d{1,3}[.)])\s+(.*)$")
+_BOLD_LINE = re.compile(r"^\s*(?:\d{1,3}[.)]\s+)?(\*\*|__)(.+?)\1[\s:]*$")
+_NUMBERED = re.compile(r"^(\d{1,2}(?:\.\d{1,2})*)\.?\s+\S")
+_BOLD_LEAD = re.compile(r"^(\*\*|__)(\d{1,2}(?:\.\d{1,2})+\.?\s+[^*]{2,90}?)\1")
+_HR = re.compile(r"^\s*([-*_])(\s*\1){2,}\s*$")
+
+
+def normalise_inline(text: str) -> str:
+    """NFKC, links to their text, escapes and emphasis removed, whitespace collapsed."""
+    text = unicodedata.normalize("NFKC", text).replace("\u00ad", "").replace("\ufeff", "")
+    text = _LINK.sub(lambda m: "" if m.group(0).startswith("!") else m.group(1), text)
+    text = _ESCAPE.sub(r"\1", text)
+    text = _TAG.sub("", text).replace("**", "").replace("__", "")
+    text = re.sub(r"(?<!\w)_(\S(?:.*?\S)?)_(?!\w)", r"\1", text)
+    text = re.sub(r"(?<![\w*])\*(\S(?:.*?\S)?)\*(?![\w*])", r"\1", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _heading_level(text: str, default: int) -> int:
+    m = _NUMBERED.match(text)
+    return min(6, m.group(1).count(".") + 2) if m else default
+
+
+def _flush(blocks: list[str], kind: str, parts: list[str]) -> None:
+    text = normalise_inline(" ".join(parts))
+    if not text:
+        return
+    prefix = {"para": "", "item": "- ", "row": "| "}[kind]
+    blocks.append(prefix + text)
+
+
+def markdown_to_clean(md: str) -> str:
+    """Markdown (as Open Terms Archive captures it) to ClauseCite's clean text."""
+    md = _BR.sub("\n", unicodedata.normalize("NFKC", md)).replace("\r\n", "\n").replace("\r", "\n")
+    lines = [ln.strip() for ln in md.split("\n")]
+    blocks: list[str] = []
+    kind, parts = "para", []
+    for i, line in enumerate(lines):
+        nxt = lines[i + 1] if i + 1 < len(lines) else ""
+        if line and _SETEXT.match(nxt) and not _SETEXT.match(line) and not line.startswith("|"):
+            _flush(blocks, kind, parts)
+            kind, parts = "para", []
+            text = normalise_inline(_BULLET.sub(r"\1", line) if line[:1] in "*+-" else line)
+            if text:
+                blocks.append("#" * (1 if nxt.startswith("=") else 2) + " " + text)
+            continue
+        if not line or _HR.match(line) or _SETEXT.match(line) or _ANCHOR_ONLY.match(line):
+            _flush(blocks, kind, parts)
+            kind, parts = "para", []
+            continue
+        atx, bold, bullet = _ATX.match(line), _BOLD_LINE.match(line), _BULLET.match(line)
+        if atx or (bold and _is_bold_heading(bold.group(2))):
+            _flush(blocks, kind, parts)
+            kind, parts = "para", []
+            text = normalise_inline(atx.group(2) if atx else bold.group(2))
+            if text:
+                level = len(atx.group(1)) if atx else _heading_level(text, 5)
+                blocks.append("#" * level + " " + text)
+            continue
+        if line.startswith("|"):
+            _flush(blocks, kind, parts)
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            kind, parts = "para", []
+            if not all(re.fullmatch(r":?-{2,}:?", c) for c in cells if c):
+                _flush(blocks, "row", [" | ".join(c for c in cells if c)])
+            continue
+        if bullet:
+            _flush(blocks, kind, parts)
+            kind, parts = "item", [bullet.group(1)]
+            continue
+        lead = _BOLD_LEAD.match(line) if not parts else None
+        if lead:
+            text = normalise_inline(lead.group(2)).rstrip(".")
+            blocks.append("#" * _heading_level(text, 5) + " " + text)
+        parts.append(line)
+    _flush(blocks, kind, parts)
+    return "\n\n".join(blocks) + "\n"
+
+
+def _is_bold_heading(text: str) -> bool:
+    plain = normalise_inline(text)
+    if not plain or len(plain) > 110 or re.fullmatch(r"[\W\d]*", plain):
+        return False
+    return bool(_NUMBERED.match(plain)) or not plain.endswith((".", ":", ";", ","))
+
+
+def html_to_clean(html: str) -> str:
+    """HTML to clean text: navigation, scripts, styles and menus dropped; headings and lists kept."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup(["script", "style", "nav", "header", "footer", "aside", "form", "noscript",
+                     "svg", "button", "iframe", "template"]):
+        tag.decompose()
+    for tag in soup.find_all(attrs={"role": ["navigation", "banner", "contentinfo", "menu"]}):
+        tag.decompose()
+    out: list[str] = []
+    for el in soup.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "tr", "dt", "dd", "pre"]):
+        if el.find_parent(["li", "p", "tr"]) and el.name != "li":
+            continue
+        if el.name == "li" and el.find(["li", "p"]):
+            text = normalise_inline(" ".join(el.find_all(string=True, recursive=False)))
+        else:
+            text = normalise_inline(el.get_text(" "))
+        if el.name == "a" or not text:
+            continue
+        if el.name[0] == "h" and el.name[1:].isdigit():
+            out.append("#" * int(el.name[1]) + " " + text)
+        elif el.name == "li":
+            if not (el.find("a") and len(el.get_text(strip=True)) == len(el.find("a").get_text(strip=True))):
+                out.append("- " + text)
+        elif el.name == "tr":
+            cells = [normalise_inline(c.get_text(" ")) for c in el.find_all(["td", "th"])]
+            out.append("| " + " | ".join(c for c in cells if c))
+        else:
+            out.append(text)
+    return "\n\n".join(b for b in out if b.strip("-|# ")) + "\n"
+
+
+def text_to_clean(text: str) -> str:
+    """Plain text: blank-line paragraphs; short numbered lines become headings."""
+    blocks: list[str] = []
+    for para in re.split(r"\n\s*\n", unicodedata.normalize("NFKC", text)):
+        lines = [ln.strip() for ln in para.splitlines() if ln.strip()]
+        while lines and len(lines[0]) <= 90 and _NUMBERED.match(lines[0]) and not lines[0].endswith(","):
+            blocks.append("#" * _heading_level(lines[0], 2) + " " + normalise_inline(lines.pop(0)))
+        if lines and _BULLET.match(lines[0]) and lines[0][0] in "*-+•":
+            blocks.extend("- " + normalise_inline(_BULLET.match(ln).group(1)) if _BULLET.match(ln)
+                          else normalise_inline(ln) for ln in lines)
+        elif lines:
+            blocks.append(normalise_inline(" ".join(lines)))
+    return "\n\n".join(b for b in blocks if b) + "\n"
+
+
+def pdf_to_clean(path: Path) -> str:
+    """A PDF's text layer as clean text; a scan without a text layer is refused."""
+    from pypdf import PdfReader
+
+    try:
+        pages = [p.extract_text() or "" for p in PdfReader(str(path)).pages]
+    except Exception as exc:  # pypdf raises many types for broken files
+        raise LoadError(f"{path}: not a readable PDF ({exc}); export it again or pass a text copy") from exc
+    text = "\n\n".join(pages)
+    if len(text.strip()) < 40:
+        raise LoadError(f"{path}: the PDF has no text layer (a scan?); run OCR first or pass a text copy")
+    return text_to_clean(re.sub(r"-\n(\w)", r"\1", text))
+
+
+def decode(data: bytes, name: str) -> str:
+    """Bytes to text: UTF-8 (with or without BOM), else a detected encoding; binary is refused."""
+    if not data.strip():
+        raise LoadError(f"{name}: the file is empty; pass a file that holds the policy text")
+    if b"\x00" in data[:4096] or _control_share(data[:4096]) > 0.1:
+        raise LoadError(f"{name}: this looks like a binary file, not text; pass the policy as "
+                        ".md, .html, .txt or .pdf")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise LoadError(f"{name}: not UTF-8 and no other text encoding fits; convert it to UTF-8")
+    return str(best)
+
+
+def _control_share(data: bytes) -> float:
+    bad = sum(1 for b in data if b < 32 and b not in (9, 10, 12, 13))
+    return bad / max(1, len(data))
+
+
+def load_clean(path: Path, max_bytes: int = 10 * 1024 * 1024) -> str:
+    """Read a policy file of any supported type and return its clean text."""
+    path = Path(path)
+    if not path.is_file():
+        raise LoadError(f"{path}: no such file; check the path")
+    fmt = SUPPORTED.get(path.suffix.lower())
+    if fmt is None:
+        raise LoadError(f"{path}: unsupported file type {path.suffix or '(none)'}; "
+                        f"use one of {', '.join(sorted(SUPPORTED))}")
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise LoadError(f"{path}: {size:,} bytes is over the {max_bytes:,}-byte limit; "
+                        "split the file or raise max_upload_bytes")
+    if fmt == "pdf":
+        return pdf_to_clean(path)
+    raw = decode(path.read_bytes(), str(path))
+    if fmt == "markdown" and re.search(r"<(html|body|div)\b", raw[:2000], re.IGNORECASE):
+        fmt = "html"
+    clean = {"markdown": markdown_to_clean, "html": html_to_clean, "text": text_to_clean}[fmt](raw)
+    if len(re.findall(r"\w+", clean)) < 20:
+        raise LoadError(f"{path}: fewer than 20 words of text after cleaning (mostly scripts or "
+                        "markup?); pass the policy's readable text")
+    return clean
+
+
+_MONTHS = "January February March April May June July August September October November December".split()
+_EFFECTIVE = re.compile(
+    r"(?:effective|last updated|last modified)(?:\s+date)?\s*(?:as of|on|from)?\s*:?\s*"
+    r"(?:(\d{4}-\d{2}-\d{2})|(" + "|".join(_MONTHS) + r")\s+(\d{1,2}),?\s+(\d{4}))", re.IGNORECASE)
+
+
+def find_effective_date(clean: str) -> str:
+    """The ISO date of an 'Effective: <date>' line near the top of the text, or ''."""
+    m = _EFFECTIVE.search(clean[:4000])
+    if not m:
+        return ""
+    if m.group(1):
+        return m.group(1)
+    month = [x.lower() for x in _MONTHS].index(m.group(2).lower()) + 1
+    return f"{int(m.group(4)):04d}-{month:02d}-{int(m.group(3)):02d}"
+
+
+def find_title(clean: str) -> str:
+    """The first heading of the clean text, used as the version's title."""
+    m = re.search(r"^#{1,3} (.+)$", clean, re.MULTILINE)
+    return m.group(1).strip() if m else ""

@@ -1,0 +1,1 @@
+"""ClauseCite answers: retrieval, cited answers, version comparison and export."""

@@ -1,0 +1,58 @@
+"""One Settings object for ClauseCite: where state lives, which model, how many clauses, which backends."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run needs to know; build with `Settings.from_env()` and pass it in explicitly."""
+
+    data_dir: Path = field(default_factory=lambda: ROOT / "data")
+    chroma_url: str = ""
+    embedding_model: str = "all-MiniLM-L6-v2"
+    chunk_recipe: str = "clauses-v1"
+    max_clause_chars: int = 1200
+    k: int = 6
+    candidates: int = 30
+    llm_base_url: str = ""
+    llm_model: str = ""
+    llm_api_key: str = ""
+    max_upload_bytes: int = 10 * 1024 * 1024
+    max_question_chars: int = 2000
+    default_corpus: Path = field(default_factory=lambda: ROOT / "corpora" / "sample")
+
+    @classmethod
+    def from_env(cls, **overrides) -> "Settings":
+        """Settings from CLAUSECITE_* environment variables, then explicit overrides."""
+        base = cls()
+        env = {
+            "data_dir": Path(_env("CLAUSECITE_DATA")) if _env("CLAUSECITE_DATA") else base.data_dir,
+            "chroma_url": _env("CLAUSECITE_CHROMA_URL"),
+            "k": int(_env("CLAUSECITE_K", str(base.k))),
+            "llm_base_url": _env("CLAUSECITE_LLM_URL"),
+            "llm_model": _env("CLAUSECITE_LLM_MODEL"),
+            "llm_api_key": _env("CLAUSECITE_LLM_API_KEY"),
+        }
+        if _env("CLAUSECITE_CORPUS"):
+            env["default_corpus"] = Path(_env("CLAUSECITE_CORPUS"))
+        return replace(base, **env, **overrides)
+
+    @property
+    def collection_name(self) -> str:
+        """Chroma collection named after model and chunking recipe, so vectors never mix."""
+        model = self.embedding_model.lower().replace("/", "-")
+        return f"clauses--{model}--{self.chunk_recipe}"[:60]
+
+    @property
+    def llm_enabled(self) -> bool:
+        """True when an OpenAI-compatible endpoint is configured."""
+        return bool(self.llm_base_url)
