@@ -44,7 +44,7 @@ class Settings:
         }
         if _env("CLAUSECITE_CORPUS"):
             env["default_corpus"] = Path(_env("CLAUSECITE_CORPUS"))
-        return replace(base, **env, **overrides)
+        return replace(base, **{**env, **overrides})
 
     @property
     def collection_name(self) -> str:

@@ -144,3 +144,13 @@ def fetch_sources(
             progress(entry, "downloaded" if downloaded else "cached")
         paths.append(path)
     return paths
+
+
+def download_to(url: str, dest_dir: Path, *, timeout: float = 30) -> Path:
+    """Download one policy URL (no pinned hash) into `dest_dir`, named after the URL's last part."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", url.rstrip("/").rsplit("/", 1)[-1]) or "page.html"
+    if "." not in name:
+        name += ".html"
+    target = Path(dest_dir) / name
+    _write_atomic(target, _download(url, timeout))
+    return target

