@@ -1,0 +1,165 @@
+"""Hybrid retrieval over one policy version: dense (Chroma) + BM25 (bm25s), fused, reranked."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from ingest.embedder import Embedder
+from ingest.pipeline import open_store
+from ingest.records import Clause
+from ingest.store import ClauseStore, VersionInfo
+from qa.records import Hit, Scope
+from settings import Settings
+
+RRF_K = 60
+
+
+class ScopeError(ValueError):
+    """The question names a policy or version that is not indexed; the message lists what is."""
+
+
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def tokenize(texts: list[str]) -> list[list[str]]:
+    """Lower-cased, stop-worded, stemmed tokens (the same for clauses and questions)."""
+    import bm25s
+
+    return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
+
+
+@dataclass
+class _VersionIndex:
+    """Per-version lexical index and clause vectors, built once per process."""
+
+    clauses: list[Clause]
+    by_id: dict[str, int]
+    bm25: object
+
+
+class Retriever:
+    """Finds the clauses of one version that bear on a question; one per process, thread-safe."""
+
+    def __init__(self, settings: Settings, store: ClauseStore | None = None, embedder: Embedder | None = None):
+        self.settings = settings
+        self.store = store or open_store(settings)
+        self.embedder = embedder or Embedder(settings.embedding_model, settings.data_dir)
+        self._indexes: dict[str, _VersionIndex] = {}
+        self._lock = threading.Lock()
+
+    # scope ---------------------------------------------------------------------------------
+    def resolve(self, service: str, document: str = "", version: str = "", as_of: str = "") -> Scope:
+        """The version a question is about: explicit, as of a date, or the newest."""
+        return resolve_scope(self.store.versions(), service, document, version, as_of)
+
+    # search --------------------------------------------------------------------------------
+    def index(self, scope: Scope) -> _VersionIndex:
+        """Clauses and BM25 index of a version (cached; rebuilt if the version was replaced)."""
+        info = self._info(scope)
+        key = f"{scope.key}:{info.sha256}"
+        with self._lock:
+            if key not in self._indexes:
+                import bm25s
+
+                clauses = self.store.clauses(scope.service, scope.document, scope.version)
+                bm25 = bm25s.BM25()
+                bm25.index(tokenize([f"{c.section} {c.text}" for c in clauses]), show_progress=False)
+                self._indexes[key] = _VersionIndex(clauses, {c.clause_id: i for i, c in enumerate(clauses)}, bm25)
+            return self._indexes[key]
+
+    def _info(self, scope: Scope) -> VersionInfo:
+        info = self.store.get_version(scope.service, scope.document, scope.version)
+        if info is None:
+            raise ScopeError(f"{scope.key} is not indexed")
+        return info
+
+    def search(self, question: str, scope: Scope, k: int | None = None, mode: str = "hybrid",
+               vector: np.ndarray | None = None) -> list[Hit]:
+        """Top-k clauses of the scoped version; mode is 'hybrid', 'dense' or 'bm25'."""
+        k = k or self.settings.k
+        idx = self.index(scope)
+        n = min(self.settings.candidates, len(idx.clauses))
+        if n == 0:
+            return []
+        dense = self._dense(question, scope, n, vector) if mode != "bm25" else {}
+        lexical = self._lexical(question, idx, n) if mode != "dense" else {}
+        fused = rrf([sorted(dense, key=dense.get, reverse=True), sorted(lexical, key=lexical.get, reverse=True)])
+        hits = [Hit(idx.clauses[idx.by_id[cid]], s, dense.get(cid, 0.0), lexical.get(cid, 0.0))
+                for cid, s in fused.items() if cid in idx.by_id]
+        return sorted(hits, key=lambda h: h.score, reverse=True)[:k]
+
+    def _dense(self, question: str, scope: Scope, n: int, vector: np.ndarray | None) -> dict[str, float]:
+        vec = self.embedder.embed_query(question) if vector is None else vector
+        return dict(self.store.query(vec, self._info(scope), n))
+
+    def _lexical(self, question: str, idx: _VersionIndex, n: int) -> dict[str, float]:
+        tokens = tokenize([question])[0]
+        if not tokens:
+            return {}
+        scores = idx.bm25.get_scores(tokens)
+        top = np.argsort(-scores)[:n]
+        return {idx.clauses[i].clause_id: float(scores[i]) for i in top if scores[i] > 0}
+
+
+def rrf(rankings: list[list[str]]) -> dict[str, float]:
+    """Reciprocal-rank fusion of several rankings of ids."""
+    out: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, cid in enumerate(ranking):
+            out[cid] = out.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
+    return out
+
+
+def resolve_scope(versions: list[VersionInfo], service: str, document: str = "", version: str = "",
+                  as_of: str = "") -> Scope:
+    """Pick one indexed version; unknown names and dates get an error listing what is indexed."""
+    service = (service or "").strip().lower()
+    services = sorted({v.service for v in versions})
+    if service not in services:
+        raise ScopeError(f"no policy of service {service!r} is indexed; indexed services: "
+                         f"{', '.join(services) or 'none (run `python cli.py ingest ...`)'}")
+    mine = [v for v in versions if v.service == service]
+    docs = sorted({v.document for v in mine})
+    if not document:
+        document = docs[0] if len(docs) == 1 else ("privacy-policy" if "privacy-policy" in docs else "")
+    if document not in docs:
+        raise ScopeError(f"{service} has no document {document!r} indexed; choose one of {', '.join(docs)}")
+    dates = sorted(v.version for v in mine if v.document == document)
+    chosen = _pick(dates, version, as_of, f"{service}/{document}")
+    return Scope(service, document, chosen)
+
+
+def _pick(dates: list[str], version: str, as_of: str, name: str) -> str:
+    listed = ", ".join(dates)
+    if version:
+        if version not in dates:
+            raise ScopeError(f"{name} has no version {version}; indexed versions: {listed}")
+        return version
+    if as_of:
+        try:
+            day = dt.date.fromisoformat(str(as_of).strip()).isoformat()
+        except ValueError:
+            raise ScopeError(f"as-of date {as_of!r} is not a date; write it as YYYY-MM-DD") from None
+        earlier = [d for d in dates if d <= day]
+        if not earlier:
+            raise ScopeError(f"{name} has no version in effect on {day}; the first indexed version is "
+                             f"{dates[0]} (indexed: {listed})")
+        return earlier[-1]
+    return dates[-1]
+
+
+def previous_version(versions: list[VersionInfo], scope: Scope) -> Scope | None:
+    """The version of the same document just before the scoped one, if any."""
+    dates = sorted(v.version for v in versions if (v.service, v.document) == (scope.service, scope.document))
+    earlier = [d for d in dates if d < scope.version]
+    return Scope(scope.service, scope.document, earlier[-1]) if earlier else None
+
+
+WORD = re.compile(r"[a-z0-9]+")
