@@ -1,0 +1,169 @@
+"""Answers with verified citations: extractive by default, an LLM draft when one is configured."""
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import replace
+
+from ingest.records import Answer, ClauseChange
+from qa.compare import align
+from qa.records import Draft, Hit, Scope
+from qa.retrieve import Retriever, previous_version, tokenize
+from qa.verify import make_citation, verify
+from settings import Settings
+
+CHANGE_WORDS = re.compile(
+    r"\b(new|newly|chang\w*|before|previous\w*|used to|no longer|still|drop\w*|add\w*|remov\w*|"
+    r"start\w*|always|recent\w*|updat\w*|differ\w*|since|anymore|compare\w*|versus|vs\.?|earlier|"
+    r"introduc\w*)\b", re.IGNORECASE)
+SENTENCE = re.compile(r"[^.!?;]+(?:[.!?;]+[\"”’)]*|$)")
+ABSTAIN_TEXT = "The {name} policy (version {version}) does not address this question."
+MAX_CITED = 4
+MIN_SHARE = 0.55      # a clause is cited when its fused score is at least this share of the best
+MIN_DENSE = 0.30      # below this similarity and without word overlap the policy is taken as silent
+MIN_OVERLAP = 0.34    # share of the question's content words that the best clauses must contain
+
+
+class QuestionError(ValueError):
+    """A question that cannot be asked as written; the message says why and what to do."""
+
+
+def check_question(question: str, limit: int) -> str:
+    """The question stripped, or a QuestionError for empty, wordless or over-long input."""
+    q = (question or "").strip()
+    if not q:
+        raise QuestionError("the question is empty; type what you want to know about the policy")
+    if not re.search(r"\w", q):
+        raise QuestionError("the question has no words; type what you want to know about the policy")
+    if len(q) > limit:
+        raise QuestionError(f"the question is {len(q):,} characters; the limit is {limit:,}. Shorten it "
+                            "to the part you want answered")
+    return q
+
+
+def is_change_question(question: str) -> bool:
+    """True when the question asks what changed, is new, or was there before."""
+    return bool(CHANGE_WORDS.search(question))
+
+
+def best_quote(text: str, question: str, limit: int = 300) -> str:
+    """The sentence of a clause that shares most words with the question (verbatim), or the clause."""
+    if len(text) <= limit:
+        return text
+    q = set(tokenize([question])[0])
+    sentences = [m.group(0).strip() for m in SENTENCE.finditer(text) if m.group(0).strip()]
+    scored = [(len(q & set(tokenize([s])[0])), -i, s) for i, s in enumerate(sentences)]
+    best = max(scored)[2] if scored else text
+    return best if len(best) <= limit else best[:limit].rsplit(" ", 1)[0]
+
+
+class Answerer:
+    """Turns a question and a policy scope into an Answer whose every citation is checked."""
+
+    def __init__(self, settings: Settings, retriever: Retriever | None = None, llm=None):
+        self.settings = settings
+        self.retriever = retriever or Retriever(settings)
+        self.llm = llm
+        self._alignments: dict[tuple[str, str], dict[str, ClauseChange]] = {}
+
+    def ask(self, question: str, service: str, document: str = "", version: str = "", as_of: str = "",
+            id: str = "") -> Answer:
+        """Answer one question about one policy version (newest, as of a date, or named)."""
+        t0 = time.perf_counter()
+        q = check_question(question, self.settings.max_question_chars)
+        scope = self.retriever.resolve(service, document, version, as_of)
+        hits = self.retriever.search(q, scope, k=8)
+        t1 = time.perf_counter()
+        answer = self._compose(q, scope, hits)
+        timings = {"retrieve_ms": round((t1 - t0) * 1000, 1), "total_ms": round((time.perf_counter() - t0) * 1000, 1)}
+        return replace(answer, id=id, timings=timings)
+
+    def _compose(self, q: str, scope: Scope, hits: list[Hit]) -> Answer:
+        if not addresses(q, hits):
+            return self._abstain(q, scope, hits)
+        chosen = select(hits)
+        prev = self._previous(scope) if is_change_question(q) else None
+        if self.llm is not None:
+            drafted = self._llm_answer(q, scope, hits)
+            if drafted is not None:
+                return drafted
+        return self._extractive(q, scope, chosen, prev)
+
+    # extractive ----------------------------------------------------------------------------
+    def _extractive(self, q: str, scope: Scope, chosen: list[Hit], prev: Scope | None) -> Answer:
+        cited = [make_citation(i + 1, h, best_quote(h.clause.text, q)) for i, h in enumerate(chosen)]
+        lines = [f"{_name(scope)} (version {scope.version}) addresses this in {len(cited)} "
+                 f"clause{'s' if len(cited) > 1 else ''}:"]
+        lines += [f"[{c.n}] {c.section or 'Preamble'}: “{c.quote}”" for c in cited]
+        changes: list[ClauseChange] = []
+        if prev is not None:
+            changes = self._changes_for(prev, scope, [h.clause.clause_id for h in chosen])
+            extra, notes = self._change_citations(changes, len(cited), q)
+            cited += extra
+            lines += ["", f"Compared with the previous version ({prev.version}):"] + notes
+        elif is_change_question(q):
+            lines += ["", f"This is the first indexed version of {_name(scope)}; there is nothing earlier to compare."]
+        return Answer(q, scope.service, scope.document, scope.version, "\n".join(lines), tuple(cited),
+                      changes=tuple(changes), backend="extractive")
+
+    def _change_citations(self, changes: list[ClauseChange], start: int, q: str):
+        extra, notes = [], []
+        for i, ch in enumerate(changes, 1):
+            if ch.status == "added":
+                notes.append(f"[{i}] is new: no earlier clause says this.")
+            elif ch.status in ("same", "moved"):
+                notes.append(f"[{i}] is unchanged from {ch.old.version} ({ch.old.section}).")
+            elif ch.status == "changed":
+                n = start + len(extra) + 1
+                hit = Hit(ch.old, ch.similarity)
+                extra.append(make_citation(n, hit, best_quote(ch.old.text, q)))
+                notes.append(f"[{i}] was reworded; the {ch.old.version} wording was [{n}]: “{extra[-1].quote}”")
+        return extra, notes
+
+    def _previous(self, scope: Scope) -> Scope | None:
+        return previous_version(self.retriever.store.versions(scope.service, scope.document), scope)
+
+    def _changes_for(self, prev: Scope, scope: Scope, clause_ids: list[str]) -> list[ClauseChange]:
+        key = (prev.key, scope.key)
+        if key not in self._alignments:
+            store = self.retriever.store
+            old = store.clauses(prev.service, prev.document, prev.version)
+            new = store.clauses(scope.service, scope.document, scope.version)
+            self._alignments[key] = {ch.new.clause_id: ch for ch in align(old, new) if ch.new is not None}
+        return [self._alignments[key][cid] for cid in clause_ids if cid in self._alignments[key]]
+
+    # abstain / llm -------------------------------------------------------------------------
+    def _abstain(self, q: str, scope: Scope, hits: list[Hit]) -> Answer:
+        related = tuple(make_citation(i + 1, h, best_quote(h.clause.text, q)) for i, h in enumerate(hits[:3]))
+        text = ABSTAIN_TEXT.format(name=_name(scope), version=scope.version)
+        return Answer(q, scope.service, scope.document, scope.version, text, (), abstained=True,
+                      related=related, backend="extractive")
+
+    def _llm_answer(self, q: str, scope: Scope, hits: list[Hit]) -> Answer | None:
+        draft: Draft = self.llm.draft(q, scope, hits)
+        text, cited, dropped = verify(draft, hits)
+        if not cited:
+            return None  # nothing verifiable: the extractive answer stands in (backend says so)
+        return Answer(q, scope.service, scope.document, scope.version, text, tuple(cited), backend=draft.backend)
+
+
+def addresses(question: str, hits: list[Hit]) -> bool:
+    """Whether the best clauses bear on the question: similar in meaning or sharing its key words."""
+    if not hits:
+        return False
+    best_dense = max(h.dense for h in hits[:3])
+    q = set(tokenize([question])[0])
+    if not q:
+        return best_dense >= MIN_DENSE
+    overlap = max(len(q & set(tokenize([h.clause.text])[0])) / len(q) for h in hits[:3])
+    return best_dense >= MIN_DENSE or overlap >= MIN_OVERLAP
+
+
+def select(hits: list[Hit]) -> list[Hit]:
+    """The clauses worth citing: the best, and those scoring close to it, at most MAX_CITED."""
+    top = hits[0].score
+    return [h for h in hits[:MAX_CITED] if h.score >= MIN_SHARE * top]
+
+
+def _name(scope: Scope) -> str:
+    return f"{scope.service}/{scope.document}"
