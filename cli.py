@@ -129,5 +129,137 @@ def fetch_cmd(ctx, manifest, then_ingest):
         ctx.invoke(ingest_cmd, paths=(str(dest),), service="", document="", version="", replace=False, quiet=False)
 
 
+def _answerer(settings: Settings):
+    from qa.answer import Answerer
+
+    llm = None
+    if settings.llm_enabled:
+        from qa.llm import LLMAnswerer, make_chat_model
+
+        llm = LLMAnswerer(make_chat_model(settings), settings.llm_model or "local")
+    return Answerer(settings, llm=llm)
+
+
+@main.command("ask")
+@click.argument("question")
+@click.option("--service", required=True, help="Service, e.g. x.")
+@click.option("--document", default="", help="Document, e.g. privacy-policy (default: the only one, or privacy-policy).")
+@click.option("--version", "version", default="", help="Exact version (effective date).")
+@click.option("--as-of", "as_of", default="", help="The version in effect on this date (YYYY-MM-DD).")
+@click.option("--json", "as_json", is_flag=True, help="Print the Answer record as JSON.")
+@click.pass_context
+@friendly
+def ask_cmd(ctx, question, service, document, version, as_of, as_json):
+    """Answer one question with cited clauses (or say the policy does not address it)."""
+    answer = _answerer(_settings(ctx)).ask(question, service, document, version, as_of)
+    if as_json:
+        click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        return
+    click.echo(answer.text)
+    for c in answer.citations:
+        click.echo(f"\n[{c.n}] {c.service}/{c.document}@{c.version} · {c.section or 'Preamble'} · {c.clause_id}\n    {c.text}")
+    for c in answer.related:
+        click.echo(f"\n(related, not cited) {c.section}: {c.text[:200]}")
+
+
+@main.command("batch")
+@click.argument("questions", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="Output file; format from extension: .jsonl .json .csv .md")
+@click.option("--service", default="", help="Service for rows that name none.")
+@click.option("--document", default="")
+@click.option("--as-of", "as_of", default="")
+@click.option("--quiet", is_flag=True)
+@click.pass_context
+@friendly
+def batch_cmd(ctx, questions, output, service, document, as_of, quiet):
+    """Answer a file of questions (.txt/.csv/.jsonl) and write the answers with citations."""
+    from tqdm import tqdm
+
+    from qa.batch import read_questions, run_batch
+    from qa.export import render
+
+    fmt = output.suffix.lstrip(".")
+    render([], fmt)  # fail on a bad output type before answering anything
+    items = read_questions(questions)
+    answerer = _answerer(_settings(ctx))
+    bar = tqdm(total=len(items), desc="questions", file=sys.stderr, disable=quiet, leave=False)
+    ask = lambda it: answerer.ask(it.question, it.service or service, it.document or document,  # noqa: E731
+                                  as_of=it.as_of or as_of, id=it.id)
+    answers = run_batch(items, ask, service, progress=lambda i, n: bar.update(1))
+    bar.close()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(render(answers, fmt), encoding="utf-8")
+    errors = sum(1 for a in answers if a.error)
+    click.echo(f"{len(answers)} answers written to {output} ({errors} error record(s))")
+
+
+@main.command("compare")
+@click.argument("policy")
+@click.argument("old")
+@click.argument("new")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the Markdown report here.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@friendly
+def compare_cmd(ctx, policy, old, new, output, as_json):
+    """Clause-level change report between two versions: POLICY is service/document."""
+    from qa.compare import align, report_markdown
+    from qa.retrieve import Retriever
+
+    service, _, document = policy.partition("/")
+    r = Retriever(_settings(ctx))
+    a, b = r.resolve(service, document, old), r.resolve(service, document, new)
+    changes = align(r.store.clauses(a.service, a.document, a.version), r.store.clauses(b.service, b.document, b.version))
+    text = (json.dumps([c.to_dict() for c in changes], ensure_ascii=False, indent=2) if as_json
+            else report_markdown(changes, a.key, b.key))
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"change report written to {output}")
+    else:
+        click.echo(text)
+
+
+@main.command("history")
+@click.argument("policy")
+@click.argument("topic")
+@click.pass_context
+@friendly
+def history_cmd(ctx, policy, topic):
+    """Version by version, the clauses on a topic, and where their wording appears or changes."""
+    from qa.history import history_markdown, topic_history
+    from qa.retrieve import Retriever
+
+    service, _, document = policy.partition("/")
+    click.echo(history_markdown(topic_history(Retriever(_settings(ctx)), service, document, topic), policy, topic))
+
+
+@main.command("eval")
+@click.argument("gold", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@friendly
+def eval_cmd(ctx, gold, as_json):
+    """Score the answerer on a gold file (dev.yaml format)."""
+    from qa.evaluate import load_gold, run_gold, score, table
+
+    answerer = _answerer(_settings(ctx))
+    items = load_gold(gold)
+    answers = run_gold(items, lambda it: answerer.ask(it.question, it.service, it.document, as_of=it.as_of, id=it.id))
+    metrics = score(items, answers, answerer.retriever.store.clean_text)
+    click.echo(json.dumps(metrics, indent=2) if as_json else table({"clausecite": metrics}))
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", envvar="CLAUSECITE_HOST")
+@click.option("--port", default=7860, type=int, envvar="CLAUSECITE_PORT")
+@click.pass_context
+def serve_cmd(ctx, host, port):
+    """Start the Gradio app (the same as `python app.py`)."""
+    import app
+
+    app.main(["--host", host, "--port", str(port)])
+
+
 if __name__ == "__main__":
     main()

@@ -13,7 +13,7 @@ from qa.verify import make_citation, verify
 from settings import Settings
 
 CHANGE_WORDS = re.compile(
-    r"\b(new|newly|chang\w*|before|previous\w*|used to|no longer|still|drop\w*|add\w*|remov\w*|"
+    r"\b(new|newly|chang\w*|before|previous\w*|(?<!be )(?<!been )used to|no longer|still|drop\w*|add\w*|remov\w*|"
     r"start\w*|always|recent\w*|updat\w*|differ\w*|since|anymore|compare\w*|versus|vs\.?|earlier|"
     r"introduc\w*)\b", re.IGNORECASE)
 SENTENCE = re.compile(r"[^.!?;]+(?:[.!?;]+[\"”’)]*|$)")

@@ -1,0 +1,83 @@
+"""Question batches: read .txt/.csv/.jsonl, answer each in input order, keep going past bad rows."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest.loaders import decode
+from ingest.records import Answer
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """One question of a batch, or the error that kept a row from being one."""
+
+    id: str
+    question: str
+    service: str = ""
+    document: str = ""
+    as_of: str = ""
+    error: str = ""
+
+
+def parse_questions(text: str, kind: str) -> list[BatchItem]:
+    """Batch items from file text of kind 'txt', 'csv' or 'jsonl'; a bad row becomes an error item."""
+    kind = kind.lower().lstrip(".")
+    if kind == "txt":
+        lines = [ln.strip() for ln in text.splitlines()]
+        return [BatchItem(str(i), ln) for i, ln in enumerate((ln for ln in lines if ln and not ln.startswith("#")), 1)]
+    if kind == "csv":
+        return [_item(row, str(i)) for i, row in enumerate(csv.DictReader(io.StringIO(text)), 1)]
+    if kind == "jsonl":
+        return [_json_item(line, str(i)) for i, line in enumerate((ln for ln in text.splitlines() if ln.strip()), 1)]
+    raise ValueError(f"questions file type {kind!r} is not supported; use .txt, .csv or .jsonl")
+
+
+def _json_item(line: str, n: str) -> BatchItem:
+    try:
+        row = json.loads(line)
+    except ValueError as exc:
+        return BatchItem(n, "", error=f"line {n} is not valid JSON ({exc.args[0][:60]})")
+    return _item(row, n) if isinstance(row, dict) else BatchItem(n, "", error=f"line {n} is not a JSON object")
+
+
+def _item(row: dict, n: str) -> BatchItem:
+    row = {str(k).strip().lower(): ("" if v is None else str(v)).strip() for k, v in row.items() if k is not None}
+    item_id = row.get("id") or n
+    if not row.get("question"):
+        return BatchItem(item_id, "", error=f"row {n} has no question")
+    return BatchItem(item_id, row["question"], row.get("service", ""), row.get("document", ""), row.get("as_of", ""))
+
+
+def read_questions(path: Path) -> list[BatchItem]:
+    """Batch items from a questions file; the type comes from its extension."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such questions file")
+    return parse_questions(decode(path.read_bytes(), str(path)), path.suffix or ".txt")
+
+
+def run_batch(items: list[BatchItem], ask: Callable[[BatchItem], Answer], default_service: str = "",
+              progress: Callable[[int, int], None] | None = None) -> list[Answer]:
+    """Answer every item in order; an item that fails gets an error record and the rest still run."""
+    out = []
+    for i, item in enumerate(items, 1):
+        out.append(_one(item, ask, default_service))
+        if progress:
+            progress(i, len(items))
+    return out
+
+
+def _one(item: BatchItem, ask: Callable[[BatchItem], Answer], default_service: str) -> Answer:
+    if not item.error and not (item.service or default_service):
+        item = BatchItem(item.id, item.question, error="no service: add a service column or pass --service")
+    if item.error:
+        return Answer(item.question, item.service, item.document, "", "", abstained=True, id=item.id, error=item.error)
+    try:
+        return ask(item)
+    except ValueError as exc:
+        return Answer(item.question, item.service, item.document, "", "", abstained=True, id=item.id, error=str(exc))

@@ -1,0 +1,68 @@
+"""Pure exporters: Answer records to JSONL, JSON, CSV or Markdown (the contract of DESIGN.md)."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+
+from ingest.records import Answer
+
+FORMATS = ("jsonl", "json", "csv", "md")
+CSV_FIELDS = ["id", "question", "service", "document", "version", "answer", "abstained", "n",
+              "section", "clause_id", "quote", "text", "source", "changes"]
+
+
+def to_jsonl(answers: Iterable[Answer]) -> str:
+    """One JSON object per answer, one per line."""
+    return "".join(json.dumps(a.to_dict(), ensure_ascii=False) + "\n" for a in answers)
+
+
+def to_json(answers: Iterable[Answer]) -> str:
+    """A JSON array of answer objects."""
+    return json.dumps([a.to_dict() for a in answers], ensure_ascii=False, indent=2) + "\n"
+
+
+def to_csv(answers: Iterable[Answer]) -> str:
+    """One row per citation (an answer without citations still gets one row)."""
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=CSV_FIELDS, lineterminator="\n")
+    w.writeheader()
+    for a in answers:
+        d = a.to_dict()
+        base = {k: d[k] for k in ("id", "question", "service", "document", "version", "answer", "abstained")}
+        base["changes"] = json.dumps(d["changes"], ensure_ascii=False) if d["changes"] else ""
+        for c in d["citations"] or [{}]:
+            w.writerow({**base, **{k: c.get(k, "") for k in ("n", "section", "clause_id", "quote", "text", "source")},
+                        "version": c.get("version", base["version"])})
+    return buf.getvalue()
+
+
+def to_markdown(answers: Iterable[Answer]) -> str:
+    """A readable report: each question, its answer, and its cited clauses with their quotes."""
+    out = ["# ClauseCite answers", ""]
+    for a in answers:
+        out += [f"## {a.id + ': ' if a.id else ''}{_one_line(a.question)}", "",
+                f"*{a.service}/{a.document} @ {a.version}*" + (" — abstained" if a.abstained else ""), ""]
+        out += [_quote_block(a.text), ""]
+        for c in a.citations:
+            out += [f"**[{c.n}]** {c.service}/{c.document} @ {c.version}, {c.section or 'Preamble'} "
+                    f"(`{c.clause_id}`)", "", _quote_block(c.text), "", f"Quoted: “{c.quote}”", ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _quote_block(text: str) -> str:
+    return "\n".join("> " + line for line in text.splitlines() or [""])
+
+
+def render(answers: list[Answer], fmt: str) -> str:
+    """Answers in the named format (jsonl, json, csv, md)."""
+    fmt = fmt.lower().lstrip(".")
+    fmt = "md" if fmt == "markdown" else fmt
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
+    return {"jsonl": to_jsonl, "json": to_json, "csv": to_csv, "md": to_markdown}[fmt](answers)
