@@ -8,6 +8,7 @@ from dataclasses import replace
 from ingest.records import Answer, ClauseChange
 from qa.compare import align
 from qa.records import Draft, Hit, Scope
+from qa.glossary import glossary_words
 from qa.retrieve import Retriever, previous_version, tokenize
 from qa.verify import make_citation, verify
 from settings import Settings
@@ -18,10 +19,18 @@ CHANGE_WORDS = re.compile(
     r"introduc\w*)\b", re.IGNORECASE)
 SENTENCE = re.compile(r"[^.!?;]+(?:[.!?;]+[\"”’)]*|$)")
 ABSTAIN_TEXT = "The {name} policy (version {version}) does not address this question."
-MAX_CITED = 4
-MIN_SHARE = 0.55      # a clause is cited when its fused score is at least this share of the best
-MIN_DENSE = 0.30      # below this similarity and without word overlap the policy is taken as silent
-MIN_OVERLAP = 0.34    # share of the question's content words that the best clauses must contain
+MAX_CITED = 5
+CITED_CHARS = 1400    # budget of clause text per answer: enough to decide, short enough to read
+MIN_SHARE = 0.45      # a clause is cited when its fused score is at least this share of the best
+CHANGE_BOOST = 1.5    # in a change question, clauses that are new or reworded matter most
+# Abstain when words that carry the question are absent from the whole version and the best clauses
+# cover few of its words: the policy talks near the topic but not about it.
+ABSENT_WORDS = 2
+WEAK_COVER = 0.34
+WEAK_DENSE = 0.55
+FILLER = ("me my mine am did does do would what anything thing things stuff now actually too never ever "
+          "really just can could will should is are was were i you your it its they them their someone "
+          "something how why when where who which if so get got any some there this that these those")
 
 
 class QuestionError(ValueError):
@@ -79,10 +88,12 @@ class Answerer:
         return replace(answer, id=id, timings=timings)
 
     def _compose(self, q: str, scope: Scope, hits: list[Hit]) -> Answer:
-        if not addresses(q, hits):
+        if not addresses(q, hits, self.retriever.vocabulary(scope)):
             return self._abstain(q, scope, hits)
-        chosen = select(hits)
         prev = self._previous(scope) if is_change_question(q) else None
+        if prev is not None:
+            hits = self._favour_changes(prev, scope, hits)
+        chosen = select(hits)
         if self.llm is not None:
             drafted = self._llm_answer(q, scope, hits)
             if drafted is not None:
@@ -120,6 +131,12 @@ class Answerer:
                 notes.append(f"[{i}] was reworded; the {ch.old.version} wording was [{n}]: “{extra[-1].quote}”")
         return extra, notes
 
+    def _favour_changes(self, prev: Scope, scope: Scope, hits: list[Hit]) -> list[Hit]:
+        status = {ch.new.clause_id: ch.status for ch in self._changes_for(prev, scope, [h.clause.clause_id for h in hits])}
+        boosted = [replace(h, score=h.score * (CHANGE_BOOST if status.get(h.clause.clause_id) in ("added", "changed") else 1))
+                   for h in hits]
+        return sorted(boosted, key=lambda h: h.score, reverse=True)
+
     def _previous(self, scope: Scope) -> Scope | None:
         return previous_version(self.retriever.store.versions(scope.service, scope.document), scope)
 
@@ -147,22 +164,40 @@ class Answerer:
         return Answer(q, scope.service, scope.document, scope.version, text, tuple(cited), backend=draft.backend)
 
 
-def addresses(question: str, hits: list[Hit]) -> bool:
-    """Whether the best clauses bear on the question: similar in meaning or sharing its key words."""
+def addresses(question: str, hits: list[Hit], vocabulary: set[str] | None = None) -> bool:
+    """Whether the best clauses bear on the question (see ABSENT_WORDS for the rule)."""
     if not hits:
         return False
+    words = set(tokenize([question])[0]) - _filler()
+    if not words or vocabulary is None:
+        return True
+    covered = glossary_words(question)
+    absent = [w for w in words if w not in vocabulary and w not in covered and not w.isdigit()]
+    cover = max(len(words & set(tokenize([f"{h.clause.section} {h.clause.text}"])[0])) / len(words) for h in hits[:3])
     best_dense = max(h.dense for h in hits[:3])
-    q = set(tokenize([question])[0])
-    if not q:
-        return best_dense >= MIN_DENSE
-    overlap = max(len(q & set(tokenize([h.clause.text])[0])) / len(q) for h in hits[:3])
-    return best_dense >= MIN_DENSE or overlap >= MIN_OVERLAP
+    return not (len(absent) >= ABSENT_WORDS and cover < WEAK_COVER and best_dense < WEAK_DENSE)
+
+
+_FILLER: set[str] = set()
+
+
+def _filler() -> set[str]:
+    if not _FILLER:
+        _FILLER.update(tokenize([FILLER])[0])
+    return _FILLER
 
 
 def select(hits: list[Hit]) -> list[Hit]:
-    """The clauses worth citing: the best, and those scoring close to it, at most MAX_CITED."""
-    top = hits[0].score
-    return [h for h in hits[:MAX_CITED] if h.score >= MIN_SHARE * top]
+    """The clauses worth citing: the best, then those close to it, within MAX_CITED and CITED_CHARS."""
+    top, chosen, used = hits[0].score, [], 0
+    for h in hits:
+        if len(chosen) >= MAX_CITED or h.score < MIN_SHARE * top:
+            break
+        if chosen and used + len(h.clause.text) > CITED_CHARS:
+            continue
+        chosen.append(h)
+        used += len(h.clause.text)
+    return chosen
 
 
 def _name(scope: Scope) -> str:

@@ -41,3 +41,11 @@ def expand(question: str) -> str:
     """The question followed by the policy terms its plain words stand for."""
     extra = [t for p, t in _COMPILED if p.search(question)]
     return question if not extra else f"{question} ({'; '.join(extra)})"
+
+
+def glossary_words(question: str) -> set[str]:
+    """Stemmed words of the question that the glossary translates (so their absence is no signal)."""
+    from qa.retrieve import tokenize
+
+    found = " ".join(m.group(0) for p, _ in _COMPILED for m in p.finditer(question))
+    return set(tokenize([found])[0]) if found else set()

@@ -46,6 +46,7 @@ class _VersionIndex:
     by_id: dict[str, int]
     bm25: object
     section_vectors: np.ndarray  # one row per clause: its section heading's embedding
+    vocabulary: set[str] | None = None
 
 
 class Retriever:
@@ -81,6 +82,13 @@ class Retriever:
                 self._indexes[key] = _VersionIndex(clauses, {c.clause_id: i for i, c in enumerate(clauses)},
                                                    bm25, vecs)
             return self._indexes[key]
+
+    def vocabulary(self, scope: Scope) -> set[str]:
+        """Every stemmed word of a version (for telling whether a question's words occur in it)."""
+        idx = self.index(scope)
+        if idx.vocabulary is None:
+            idx.vocabulary = {w for doc in tokenize([f"{c.section} {c.text}" for c in idx.clauses]) for w in doc}
+        return idx.vocabulary
 
     def _info(self, scope: Scope) -> VersionInfo:
         info = self.store.get_version(scope.service, scope.document, scope.version)
