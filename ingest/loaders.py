@@ -185,10 +185,12 @@ def decode(data: bytes, name: str) -> str:
         pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
-    if best is None:
+    matches = list(from_bytes(data))
+    if not matches:
         raise LoadError(f"{name}: not UTF-8 and no other text encoding fits; convert it to UTF-8")
-    return str(best)
+    # short Western text ties between code pages (cp1257 turns "à" into "ą"); Windows-1252 is the likeliest
+    western = next((m for m in matches if m.encoding == "cp1252" and m.chaos <= matches[0].chaos + 0.05), None)
+    return str(western or matches[0])
 
 
 def _control_share(data: bytes) -> float:
