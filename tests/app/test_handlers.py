@@ -1,0 +1,218 @@
+"""The page's handlers called directly over a real index of the sample corpus: no browser, no server."""
+from __future__ import annotations
+
+import csv
+import html
+import io
+from dataclasses import replace
+from pathlib import Path
+
+import gradio as gr
+import pytest
+
+import app
+from ingest.pipeline import ingest, open_store
+from ingest.records import Citation
+from qa.answer import Answerer
+from tests.conftest import SAMPLE
+
+CHIRP = "chirp/privacy-policy"
+EVIL = "<script>alert(1)</script>"
+
+
+@pytest.fixture()
+def answerer(settings) -> Answerer:
+    """An Answerer over a fresh index of the sample corpus (three Chirp versions)."""
+    ingest([SAMPLE], settings)
+    return app.make_answerer(settings)
+
+
+def policy_file(folder: Path, name: str, body: str) -> Path:
+    """A small Markdown policy with one section holding `body`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text("# Evil Policy\n\n## 1. Scripts\n\n" + body + "\n\n## 2. Data\n\n"
+                    "We keep your account details for as long as your account exists and delete them "
+                    "within thirty days after you close it.\n", encoding="utf-8")
+    return path
+
+
+# ask ------------------------------------------------------------------------------------------
+
+def test_ask_gives_marked_answer_and_cards_holding_the_cited_clause(answerer):
+    history, cards, answers, cleared, status = app.ask(
+        answerer, "Will you use my posts to train AI?", CHIRP, "2025-02-01", "", [], [])
+    a = answers[-1]
+    assert not a.abstained and a.version == "2025-02-01" and cleared == ""
+    assert [m["role"] for m in history] == ["user", "assistant"]
+    assert "[1]" in history[-1]["content"] and "extractive" in history[-1]["content"]
+    first = a.citations[0]
+    assert f"<mark>{html.escape(first.quote)}</mark>" in cards
+    assert html.escape(first.text[:40]) in cards.replace("<mark>", "").replace("</mark>", "")
+    assert "train Chirpy" in cards and "version 2025-02-01" in cards and html.escape(first.section) in cards
+    assert "extractive" in status
+
+
+def test_follow_up_keeps_the_conversation_and_as_of_picks_the_version_in_effect(answerer):
+    history, _, answers, _, _ = app.ask(answerer, "Do you sell my data?", CHIRP, "2025-02-01", "", [], [])
+    history, _, answers, _, _ = app.ask(answerer, "Do you sell my data?", CHIRP, "2025-02-01", "2023-01-01",
+                                        history, answers)
+    assert len(history) == 4 and [a.version for a in answers] == ["2025-02-01", "2022-03-01"]
+
+
+def test_version_choices_are_newest_first_with_effective_dates(answerer):
+    assert app.policy_choices(answerer) == [CHIRP]
+    assert app.version_choices(answerer, CHIRP) == [
+        ("2025-02-01 (newest)", "2025-02-01"), ("2023-10-01", "2023-10-01"), ("2022-03-01", "2022-03-01")]
+
+
+def test_abstention_says_so_and_lists_related_clauses_apart(answerer):
+    history, cards, answers, _, _ = app.ask(
+        answerer, "What is the airspeed velocity of an unladen swallow?", CHIRP, "", "", [], [])
+    assert answers[-1].abstained and "does not address" in history[-1]["content"]
+    assert "Related (not cited)" in cards and "cc-related" in cards and "cc-n" not in cards
+
+
+def test_a_clause_holding_a_script_tag_renders_as_text(settings, tmp_path):
+    # the loader strips tags in one pass, so a nested tag leaves a real <script> in the clause text
+    path = policy_file(tmp_path / "src", "evil.md", "We never run <<script>script>alert(1)<</script>/script> "
+                       "in your browser when you read this policy about scripts and tracking cookies.")
+    ingest([path], settings, service="evil", document="privacy-policy", version="2024-01-01")
+    texts = [c.text for c in open_store(settings).clauses("evil", "privacy-policy", "2024-01-01")]
+    assert any(EVIL in t for t in texts), texts
+    a = app.make_answerer(settings)
+    history, cards, answers, _, _ = app.ask(a, "Do you run scripts in my browser?", "evil/privacy-policy", "", "",
+                                            [], [])
+    assert any(EVIL in c.text for c in answers[-1].citations)
+    assert "<script" not in cards and "&lt;script&gt;alert(1)&lt;/script&gt;" in cards
+    assert "<script" not in history[-1]["content"]
+
+
+def test_card_escapes_every_field():
+    c = Citation(1, 'id"><b>', "s<i>", "d", "2024-01-01", "<h1>Section</h1>", f"say {EVIL} & more", EVIL,
+                 source='javascript:"<x>')
+    out = app.card_html(c)
+    assert "<script" not in out and "<h1>" not in out and "<i>" not in out and "<x>" not in out
+    assert "<mark>&lt;script&gt;alert(1)&lt;/script&gt;</mark>" in out and "&amp; more" in out
+    assert "href" not in out  # only http(s) sources become links
+
+
+def test_question_text_is_escaped_in_the_chat(answerer):
+    history, *_ = app.ask(answerer, f"<b>hi</b>{EVIL} do you sell data?", CHIRP, "", "", [], [])
+    assert "<b>" not in history[0]["content"] and "<script" not in history[0]["content"]
+    assert "&lt;b&gt;hi&lt;/b&gt;" in history[0]["content"]
+
+
+@pytest.mark.parametrize("question, policy, message", [
+    ("", CHIRP, "the question is empty"),
+    ("   ", CHIRP, "the question is empty"),
+    ("Do you sell data?", "nope/privacy-policy", "no policy of service 'nope'"),
+    ("Do you sell data?", CHIRP, "no version in effect on 1999-01-01"),
+])
+def test_bad_questions_become_gr_errors(answerer, question, policy, message):
+    as_of = "1999-01-01" if "1999" in message else ""
+    with pytest.raises(gr.Error, match=message):
+        app.ask(answerer, question, policy, "", as_of, [], [])
+
+
+def test_ask_api_returns_the_answer_record(answerer):
+    d = app.ask_api(answerer, "Do you sell my data?", CHIRP)
+    assert d["answer"] == answerer.ask("Do you sell my data?", "chirp", "privacy-policy").text
+    assert d["citations"] and d["version"] == "2025-02-01"
+
+
+# export / batch -------------------------------------------------------------------------------
+
+def test_export_csv_holds_the_citation(answerer, settings):
+    _, _, answers, _, _ = app.ask(answerer, "Will you use my posts to train AI?", CHIRP, "", "", [], [])
+    path = Path(app.export_answers(settings, answers, "csv"))
+    assert path.parent.parent == settings.data_dir / "exports" and path.suffix == ".csv"
+    rows = list(csv.DictReader(io.StringIO(path.read_text("utf-8"))))
+    assert answers[0].citations[0].text in {r["text"] for r in rows}
+    assert {r["question"] for r in rows} == {"Will you use my posts to train AI?"}
+    for fmt in ("json", "md"):
+        assert "train Chirpy" in Path(app.export_answers(settings, answers, fmt)).read_text("utf-8")
+
+
+def test_export_with_no_answers_is_a_gr_error(settings):
+    with pytest.raises(gr.Error, match="ask a question first"):
+        app.export_answers(settings, [], "csv")
+
+
+def test_batch_answers_every_question_with_progress(answerer, tmp_path):
+    qs = tmp_path / "q.txt"
+    qs.write_text("Do you sell my data?\nWill you use my posts to train AI?\n", encoding="utf-8")
+    seen = []
+    out = app.batch_answers(answerer, str(qs), CHIRP, "csv", lambda p, **kw: seen.append(p))
+    rows = list(csv.DictReader(io.StringIO(Path(out).read_text("utf-8"))))
+    assert {r["question"] for r in rows} == {"Do you sell my data?", "Will you use my posts to train AI?"}
+    assert seen == [(1, 2), (2, 2)]
+    with pytest.raises(gr.Error, match="unsupported file type"):
+        app.batch_answers(answerer, str(qs.with_suffix(".exe")), CHIRP, "csv")
+
+
+# add a policy ---------------------------------------------------------------------------------
+
+def test_upload_ingests_under_uploads_and_the_pickers_see_it(answerer, settings, tmp_path):
+    path = policy_file(tmp_path / "src", "mine.md", "We use cookies to remember your language setting "
+                       "and to keep you signed in while you browse our pages.")
+    message, name = app.add_policy(answerer, str(path), "acme", "privacy-policy", "2024-05-01")
+    assert name == "acme/privacy-policy" and "1 version(s) indexed" in message
+    assert name in app.policy_choices(answerer)
+    assert app.version_choices(answerer, name) == [("2024-05-01 (newest)", "2024-05-01")]
+    stored = list((settings.data_dir / "uploads").rglob("*.md"))
+    assert [p.name for p in stored] == ["2024-05-01.md"]
+    assert app.ask(answerer, "Do you use cookies?", name, "", "", [], [])[2][-1].citations
+
+
+@pytest.mark.parametrize("name, size, message", [
+    ("setup.exe", 100, "unsupported file type .exe"),
+    ("huge.md", 5000, "over the 4,096-byte upload limit"),
+])
+def test_bad_upload_is_a_gr_error_and_nothing_is_ingested(settings, tmp_path, name, size, message):
+    ingest([SAMPLE], settings)
+    a = app.make_answerer(replace(settings, max_upload_bytes=4096))
+    path = tmp_path / name
+    path.write_bytes(b"We collect your data. " * (size // 22 + 1))
+    before = open_store(settings).versions()
+    with pytest.raises(gr.Error, match=message):
+        app.add_policy(a, str(path), "acme", "privacy-policy", "2024-05-01")
+    assert open_store(settings).versions() == before
+    assert not list((settings.data_dir / "uploads").rglob("*.*")) if (settings.data_dir / "uploads").exists() else True
+
+
+@pytest.mark.parametrize("service, date, message", [
+    ("../etc", "2024-05-01", "service name '../etc' is not allowed"),
+    ("acme", "someday", "is not a date"),
+    ("acme", "2999-01-01", "in the future"),
+])
+def test_bad_upload_fields_are_gr_errors(answerer, tmp_path, service, date, message):
+    path = policy_file(tmp_path / "src", "p.md", "We use cookies to remember your language setting and more.")
+    with pytest.raises(gr.Error, match=message):
+        app.add_policy(answerer, str(path), service, "privacy-policy", date)
+    assert app.policy_choices(answerer) == [CHIRP]
+
+
+# what changed / history -----------------------------------------------------------------------
+
+def test_change_report_counts_and_marks_words(answerer):
+    out = app.compare_html(answerer, CHIRP, "2023-10-01", "2025-02-01")
+    assert "1 added · 0 removed · 3 changed" in out
+    assert "<h4>2.3 Chirpy, our AI assistant</h4>" in out and "<ins>Chirpy is the AI assistant" in out
+    assert "<del>October</del> <ins>February</ins>" in out
+    assert "&quot;Let Chirpy learn from my posts&quot;" in out and "Settings &gt; Privacy" in out
+
+
+def test_history_table_rows_are_escaped(answerer):
+    out = app.history_html(answerer, CHIRP, "AI assistant <b>Chirpy</b>")
+    assert "<table" in out and "2025-02-01" in out and "first appears" in out
+    assert "<b>Chirpy</b>" not in out and "&lt;b&gt;Chirpy&lt;/b&gt;" in out
+    with pytest.raises(gr.Error, match="type a topic"):
+        app.history_html(answerer, CHIRP, " ")
+
+
+def test_build_app_wires_a_page_with_a_stable_ask_api(answerer, settings):
+    demo = app.build_app(settings, answerer)
+    assert isinstance(demo, gr.Blocks)
+    names = {d.api_name for d in demo.fns.values()}
+    assert {"ask", "compare", "history"} <= names
