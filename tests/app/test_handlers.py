@@ -20,11 +20,14 @@ CHIRP = "chirp/privacy-policy"
 EVIL = "<script>alert(1)</script>"
 
 
-@pytest.fixture()
-def answerer(settings) -> Answerer:
-    """An Answerer over a fresh index of the sample corpus (three Chirp versions)."""
-    ingest([SAMPLE], settings)
-    return app.make_answerer(settings)
+@pytest.fixture(scope="module")
+def answerer(tmp_path_factory) -> Answerer:
+    """An Answerer over one index of the sample corpus (three Chirp versions), shared by read-only tests."""
+    from settings import Settings
+
+    s = Settings.from_env(data_dir=tmp_path_factory.mktemp("sample") / "data", chroma_url="", llm_base_url="")
+    ingest([SAMPLE], s)
+    return app.make_answerer(s)
 
 
 def policy_file(folder: Path, name: str, body: str) -> Path:
@@ -123,7 +126,8 @@ def test_ask_api_returns_the_answer_record(answerer):
 
 # export / batch -------------------------------------------------------------------------------
 
-def test_export_csv_holds_the_citation(answerer, settings):
+def test_export_csv_holds_the_citation(answerer):
+    settings = answerer.settings
     _, _, answers, _, _ = app.ask(answerer, "Will you use my posts to train AI?", CHIRP, "", "", [], [])
     path = Path(app.export_answers(settings, answers, "csv"))
     assert path.parent.parent == settings.data_dir / "exports" and path.suffix == ".csv"
@@ -153,7 +157,9 @@ def test_batch_answers_every_question_with_progress(answerer, tmp_path):
 
 # add a policy ---------------------------------------------------------------------------------
 
-def test_upload_ingests_under_uploads_and_the_pickers_see_it(answerer, settings, tmp_path):
+def test_upload_ingests_under_uploads_and_the_pickers_see_it(settings, tmp_path):
+    ingest([SAMPLE], settings)
+    answerer = app.make_answerer(settings)
     path = policy_file(tmp_path / "src", "mine.md", "We use cookies to remember your language setting "
                        "and to keep you signed in while you browse our pages.")
     message, name = app.add_policy(answerer, str(path), "acme", "privacy-policy", "2024-05-01")
@@ -178,7 +184,7 @@ def test_bad_upload_is_a_gr_error_and_nothing_is_ingested(settings, tmp_path, na
     with pytest.raises(gr.Error, match=message):
         app.add_policy(a, str(path), "acme", "privacy-policy", "2024-05-01")
     assert open_store(settings).versions() == before
-    assert not list((settings.data_dir / "uploads").rglob("*.*")) if (settings.data_dir / "uploads").exists() else True
+    assert not list((settings.data_dir / "uploads").rglob("*.*"))
 
 
 @pytest.mark.parametrize("service, date, message", [
@@ -211,8 +217,8 @@ def test_history_table_rows_are_escaped(answerer):
         app.history_html(answerer, CHIRP, " ")
 
 
-def test_build_app_wires_a_page_with_a_stable_ask_api(answerer, settings):
-    demo = app.build_app(settings, answerer)
+def test_build_app_wires_a_page_with_a_stable_ask_api(answerer):
+    demo = app.build_app(answerer.settings, answerer)
     assert isinstance(demo, gr.Blocks)
     names = {d.api_name for d in demo.fns.values()}
     assert {"ask", "compare", "history"} <= names
