@@ -1,0 +1,110 @@
+"""Answers over the real policies: versions, citations that hold up, abstention, change questions."""
+from __future__ import annotations
+
+import pytest
+
+from qa.answer import Answerer, QuestionError, best_quote, select
+from qa.compare import align, counts
+from qa.retrieve import ScopeError
+
+
+@pytest.fixture(scope="module")
+def answerer(corpus_settings):
+    return Answerer(corpus_settings)
+
+
+def test_version_selection_newest_as_of_and_explicit(answerer):
+    r = answerer.retriever
+    assert r.resolve("x").version == "2026-01-15"
+    assert r.resolve("x", as_of="2023-10-01").version == "2023-09-29"
+    assert r.resolve("x", as_of="2023-09-29").version == "2023-09-29"
+    assert r.resolve("x", version="2022-06-10").version == "2022-06-10"
+    assert r.resolve("zoom").document == "terms-of-service"
+
+
+def test_unknown_service_and_early_date_are_clear_errors(answerer):
+    with pytest.raises(ScopeError, match="indexed services: .*google.*x"):
+        answerer.ask("what do you collect?", "tiktok")
+    with pytest.raises(ScopeError, match="first indexed version is 2022-06-10"):
+        answerer.ask("what do you collect?", "x", as_of="2019-01-01")
+    with pytest.raises(ScopeError, match="no version 2023-01-01"):
+        answerer.ask("what do you collect?", "x", version="2023-01-01")
+
+
+def test_dms_and_ai_training_cites_both_clauses(answerer):
+    a = answerer.ask("Will my DMs be used to train AI?", "x", as_of="2023-09-29")
+    assert not a.abstained and a.version == "2023-09-29"
+    texts = [c.text for c in a.citations]
+    assert any("help train our machine learning or artificial intelligence models" in t for t in texts)
+    assert any("Direct Messages, including the contents of the messages" in t for t in texts)
+    for c in a.citations:
+        assert c.quote in c.text and c.version == "2023-09-29" and c.section
+        assert f"[{c.n}]" in a.text
+
+
+def test_citations_are_retrieved_clauses_with_verbatim_quotes(answerer):
+    store = answerer.retriever.store
+    a = answerer.ask("How long does X keep my information?", "x")
+    ids = {c.clause_id for c in store.clauses("x", "privacy-policy", a.version)}
+    assert a.citations
+    for c in a.citations:
+        assert c.clause_id in ids and c.quote in c.text
+        assert c.text in store.clean_text("x", "privacy-policy", c.version)
+    assert sum(len(c.text) for c in a.citations) <= 1500
+
+
+def test_question_about_something_absent_abstains(answerer):
+    a = answerer.ask("Will X give me a refund if my horoscope is wrong?", "x")
+    assert a.abstained and not a.citations
+    assert "does not address" in a.text
+    assert a.related and all(r.quote in r.text for r in a.related)
+
+
+def test_change_question_cites_both_versions(answerer):
+    a = answerer.ask("Did the September 2023 update change what X collects about direct messages?",
+                     "x", as_of="2023-09-29")
+    versions = {c.version for c in a.citations}
+    assert {"2023-09-29", "2023-05-18"} <= versions, a.text
+    assert "Compared with the previous version (2023-05-18)" in a.text
+    assert any(ch.status in ("changed", "added") for ch in a.changes)
+
+
+def test_new_biometric_clause_is_reported_new(answerer):
+    a = answerer.ask("Is the biometric information collection new?", "x", as_of="2023-09-29")
+    bio = [c for c in a.citations if "biometric information" in c.text and c.version == "2023-09-29"]
+    assert bio, a.text
+    assert f"[{bio[0].n}] is new" in a.text
+
+
+def test_bad_questions_are_refused_with_reason(answerer):
+    for q in ("", "   ", "?!?"):
+        with pytest.raises(QuestionError):
+            answerer.ask(q, "x")
+    with pytest.raises(QuestionError, match="limit is 2,000"):
+        answerer.ask("why " * 5000, "x")
+
+
+def test_compare_finds_the_2023_additions(corpus_settings):
+    from ingest.pipeline import open_store
+
+    store = open_store(corpus_settings)
+    changes = align(store.clauses("x", "privacy-policy", "2023-05-18"), store.clauses("x", "privacy-policy", "2023-09-29"))
+    added = " ".join(ch.new.text for ch in changes if ch.status == "added")
+    changed = " ".join(" ".join(t for op, t in ch.diff if op == "+") for ch in changes if ch.status == "changed")
+    assert "biometric information" in added and "employment history" in added
+    assert "train our machine learning" in changed
+    assert counts(changes)["removed"] < 5
+
+
+def test_best_quote_is_verbatim_and_on_topic():
+    text = ("We collect your email. We may use the information we collect to train our models. "
+            "We keep logs for 18 months.")
+    q = best_quote(text * 3, "do you train models on my data?")
+    assert q in text * 3 and "train" in q
+
+
+def test_select_respects_budget(answerer):
+    hits = answerer.retriever.search("what do you collect", answerer.retriever.resolve("meta"), k=8)
+    chosen = select(hits)
+    assert 1 <= len(chosen) <= 5
+    assert sum(len(h.clause.text) for h in chosen[1:]) <= 1400
