@@ -97,6 +97,8 @@ class Answerer:
             drafted = self._llm_answer(q, scope, hits)
             if drafted is not None:
                 return drafted
+            fallback = self._extractive(q, scope, chosen, prev)
+            return replace(fallback, backend="extractive (fallback: the LLM answer had no verifiable citation)")
         return self._extractive(q, scope, chosen, prev)
 
     # extractive ----------------------------------------------------------------------------
