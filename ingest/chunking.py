@@ -36,9 +36,11 @@ def sentence_groups(text: str, limit: int) -> list[tuple[int, int]]:
     cuts = [0] + [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text)]
     spans, start = [], 0
     for a, b in zip(cuts, cuts[1:]):
-        if b - start > limit and a > start:
+        if b - start > limit and len(text[start:a].split()) >= MIN_WORDS:  # no heading-only scraps
             spans.append((start, a))
             start = a
+    if spans and len(text[start:].split()) < MIN_WORDS:
+        start = spans.pop()[0]
     spans.append((start, len(text)))
     return [(a, a + len(text[a:b].rstrip())) for a, b in spans if text[a:b].strip()]
 
@@ -68,7 +70,7 @@ def chunk(version: PolicyVersion, max_chars: int = 1200) -> list[Clause]:
             f"{version.source or version.key}: this capture holds two policies ({where}); split it "
             "into one file per policy, each with its own effective date, and ingest them separately")
     text = version.text
-    headings = {normalise_for_hash(b.split(" ", 1)[1]) for _, b in _blocks(text) if _HEADING.match(b)}
+    headings = {_label(b.split(" ", 1)[1]) for _, b in _blocks(text) if _HEADING.match(b)}
     path: list[tuple[int, str]] = []
     clauses: list[Clause] = []
     seen: set[str] = set()
@@ -81,13 +83,18 @@ def chunk(version: PolicyVersion, max_chars: int = 1200) -> list[Clause]:
         kind, skip = {"- ": ("bullet", 2), "| ": ("row", 2)}.get(block[:2], ("paragraph", 0))
         body = block[skip:]
         norm = normalise_for_hash(body)
-        if norm in headings or norm in seen or (len(norm.split()) < MIN_WORDS and kind != "row"):
+        if _label(body) in headings or norm in seen or (len(norm.split()) < MIN_WORDS and kind != "row"):
             continue
         seen.add(norm)
         heading_path = tuple(h for _, h in path)
         for a, b in sentence_groups(body, max_chars) if len(body) > max_chars else [(0, len(body))]:
             clauses.append(_make(version, heading_path, len(clauses), body[a:b], start + skip + a, kind))
     return clauses
+
+
+def _label(text: str) -> str:
+    """A heading or block as a label: 'Device information:' repeats the heading 'Device information'."""
+    return normalise_for_hash(text).rstrip(" .:;")
 
 
 def _make(v: PolicyVersion, path: tuple[str, ...], ordinal: int, text: str, start: int, kind: str) -> Clause:

@@ -56,15 +56,20 @@ class Embedder:
                progress: Callable[[int], None] | None = None) -> np.ndarray:
         """Embed texts in batches (no cache); `progress(n)` is told how many were just done."""
         model = load_model(self.name)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # like lengths share a batch: less padding
         out = []
-        for i in range(0, len(texts), batch_size):
-            batch = list(texts[i:i + batch_size])
+        for i in range(0, len(order), batch_size):
+            batch = [texts[j] for j in order[i:i + batch_size]]
             out.append(model.encode(batch, batch_size=batch_size, normalize_embeddings=True,
                                     convert_to_numpy=True, show_progress_bar=False))
             self.encoded += len(batch)
             if progress:
                 progress(len(batch))
-        return np.vstack(out).astype(np.float32) if out else np.zeros((0, DIM), np.float32)
+        if not out:
+            return np.zeros((0, DIM), np.float32)
+        vectors = np.empty((len(texts), out[0].shape[1]), np.float32)
+        vectors[order] = np.vstack(out)
+        return vectors
 
     def embed_query(self, text: str) -> np.ndarray:
         """One query vector."""

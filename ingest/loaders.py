@@ -48,6 +48,12 @@ def _heading_level(text: str, default: int) -> int:
 
 
 def _flush(blocks: list[str], kind: str, parts: list[str]) -> None:
+    bold = _BOLD_LINE.match(" ".join(parts)) if kind == "para" and len(parts) > 1 else None
+    # a short bold title with a hard line break is still a heading; longer ones are addresses
+    if bold and len(normalise_inline(bold.group(2))) <= 60 and _is_bold_heading(bold.group(2)):
+        text = normalise_inline(bold.group(2))
+        blocks.append("#" * _heading_level(text, 5) + " " + text)
+        return
     text = normalise_inline(" ".join(parts))
     if not text:
         return
@@ -127,7 +133,7 @@ def html_to_clean(html: str) -> str:
         if el.name == "li" and el.find(["li", "p"]):
             text = normalise_inline(" ".join(el.find_all(string=True, recursive=False)))
         else:
-            text = normalise_inline(el.get_text(" "))
+            text = _tag_text(el)
         if el.name == "a" or not text:
             continue
         if el.name[0] == "h" and el.name[1:].isdigit():
@@ -136,11 +142,16 @@ def html_to_clean(html: str) -> str:
             if not (el.find("a") and len(el.get_text(strip=True)) == len(el.find("a").get_text(strip=True))):
                 out.append("- " + text)
         elif el.name == "tr":
-            cells = [normalise_inline(c.get_text(" ")) for c in el.find_all(["td", "th"])]
+            cells = [_tag_text(c) for c in el.find_all(["td", "th"])]
             out.append("| " + " | ".join(c for c in cells if c))
         else:
             out.append(text)
     return "\n\n".join(b for b in out if b.strip("-|# ")) + "\n"
+
+
+def _tag_text(el) -> str:
+    # tags are joined with spaces so words never glue; a link before a full stop must not leave "link ."
+    return re.sub(r" ([.,;:!?)])", r"\1", normalise_inline(el.get_text(" ")))
 
 
 def text_to_clean(text: str) -> str:
@@ -163,13 +174,21 @@ def pdf_to_clean(path: Path) -> str:
     from pypdf import PdfReader
 
     try:
-        pages = [p.extract_text() or "" for p in PdfReader(str(path)).pages]
+        pages = [_page_text(p) for p in PdfReader(str(path)).pages]
     except Exception as exc:  # pypdf raises many types for broken files
         raise LoadError(f"{path}: not a readable PDF ({exc}); export it again or pass a text copy") from exc
     text = "\n\n".join(pages)
     if len(text.strip()) < 40:
         raise LoadError(f"{path}: the PDF has no text layer (a scan?); run OCR first or pass a text copy")
     return text_to_clean(re.sub(r"-\n(\w)", r"\1", text))
+
+
+def _page_text(page) -> str:
+    # layout mode keeps the blank line between paragraphs, so numbered headings stay headings
+    try:
+        return page.extract_text(extraction_mode="layout") or ""
+    except Exception:  # layout mode is stricter about fonts; the plain text layer still reads
+        return page.extract_text() or ""
 
 
 def decode(data: bytes, name: str) -> str:

@@ -79,19 +79,21 @@ def ingest(paths: list[Path], settings: Settings, *, service: str = "", document
     report = IngestReport()
     todo = [(v, chunk(v, settings.max_clause_chars)) for v in versions
             if not _unchanged(store, v, replace, report)]
-    total = sum(len(clauses) for _, clauses in todo)
+    every = [c for _, clauses in todo for c in clauses]
+    total = len(every)
+    tick = (lambda n: progress("embed", n, total)) if progress else None
+    # one call for all versions: batches of like-length texts across versions, no half-empty batches
+    vectors, report.new_embeddings = embedder.embed_cached([c.content_hash for c in every],
+                                                           [c.text for c in every], tick)
     done = 0
     for v, clauses in todo:
-        tick = (lambda n: progress("embed", n, total)) if progress else None
-        vectors, new = embedder.embed_cached([c.content_hash for c in clauses], [c.text for c in clauses], tick)
-        store.write(v, clauses, vectors)
+        store.write(v, clauses, vectors[done:done + len(clauses)])
         done += len(clauses)
         report.added.append(v.key)
         report.clauses += len(clauses)
-        report.new_embeddings += new
         if progress:
             progress("version", done, total)
-    report.distinct_texts = len({c.content_hash for _, clauses in todo for c in clauses})
+    report.distinct_texts = len({c.content_hash for c in every})
     report.seconds = time.perf_counter() - t0
     return report
 

@@ -59,10 +59,11 @@ def discover(root: Path) -> list[VersionSource]:
     rows = _manifest_rows(root)
     found = []
     for path in sorted(p for p in root.rglob("*") if p.suffix.lower() in SUPPORTED and p.is_file()):
-        rel = path.relative_to(root)
-        if len(rel.parts) < 3 or rel.parts[0].startswith("."):
+        rel, parts = path.relative_to(root), path.absolute().parts
+        if rel.parts[0].startswith(".") or len(parts) < 3:
             continue
-        service, document, stem = rel.parts[-3], rel.parts[-2], path.stem
+        # names come from the file's own place, so `ingest corpora/x` works as well as `ingest corpora`
+        service, document, stem = parts[-3], parts[-2], path.stem
         try:
             date = check_date(stem)
             check_name("service", service), check_name("document", document)

@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -155,6 +157,7 @@ class ClauseStore:
             col.upsert(ids=[c.clause_id for c in part], embeddings=vectors[i:i + batch].tolist(),
                        documents=[c.text for c in part],
                        metadatas=[self._meta(c, version.sha256) for c in part])
+        _pause_for_crash_test(version.key, len(clauses))
         info = VersionInfo(version.service, version.document, version.effective_date, version.title,
                            version.source, version.sha256, len(clauses))
         payload = {"version": info.__dict__, "text": version.text, "clauses": [c.to_dict() for c in clauses]}
@@ -179,6 +182,14 @@ class ClauseStore:
     def count(self) -> int:
         """Vectors in the collection (including any left by an interrupted ingest)."""
         return self.collection.count()
+
+
+def _pause_for_crash_test(key: str, upserted: int) -> None:
+    # tests kill an ingest here, vectors written but catalog not, to prove the half is never seen
+    seconds = float(os.environ.get("CLAUSECITE_TEST_PAUSE_AFTER_UPSERT") or 0)
+    if seconds:
+        print(f"paused after upserting {upserted} vectors of {key}", file=sys.stderr, flush=True)
+        time.sleep(seconds)
 
 
 def _atomic_write(path: Path, text: str) -> None:
