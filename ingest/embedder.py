@@ -95,8 +95,14 @@ class _VectorCache:
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        with self._connect() as db:
-            db.execute("CREATE TABLE IF NOT EXISTS vec (hash TEXT PRIMARY KEY, v BLOB NOT NULL)")
+        try:
+            with self._connect() as db:
+                db.execute("CREATE TABLE IF NOT EXISTS vec (hash TEXT PRIMARY KEY, v BLOB NOT NULL)")
+        except sqlite3.DatabaseError as exc:
+            from ingest.store import StoreError
+
+            raise StoreError(f"embedding cache {path} is unreadable ({exc}); delete it (it is only a cache) "
+                             "and run the command again") from exc
 
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, timeout=60)
