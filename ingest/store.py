@@ -72,9 +72,12 @@ def _client(data_dir: Path, chroma_url: str):
                 else:
                     _CLIENTS[key] = chromadb.PersistentClient(path=str(data_dir / "chroma"), settings=opts)
             except Exception as exc:
-                where = chroma_url or data_dir / "chroma"
-                raise StoreError(f"cannot open the Chroma index at {where} ({exc}); start the server, "
-                                 "or move the folder aside and run `python cli.py ingest` to rebuild") from exc
+                # the catalog and the vectors are rebuilt together: moving only chroma/ aside would leave
+                # versions that ingest calls "unchanged" but that have no vectors
+                fix = ("start the server" if chroma_url else f"move the data folder {data_dir} aside and run "
+                       "`python cli.py ingest` again to rebuild it")
+                raise StoreError(f"cannot open the Chroma index at {chroma_url or data_dir / 'chroma'} "
+                                 f"({exc}); {fix}") from exc
         return _CLIENTS[key]
 
 
