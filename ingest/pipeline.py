@@ -75,6 +75,7 @@ def ingest(paths: list[Path], settings: Settings, *, service: str = "", document
     sources = collect(paths, service, document, version)
     versions = [read_version(s, settings) for s in sources]  # read all first: bad input stops before writing
     store = open_store(settings)
+    store.count()  # a damaged index fails here, instead of calling every version "unchanged"
     embedder = embedder or Embedder(settings.embedding_model, settings.data_dir)
     report = IngestReport()
     todo = [(v, chunk(v, settings.max_clause_chars)) for v in versions
