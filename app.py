@@ -13,6 +13,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -142,8 +143,8 @@ def card_html(c: Citation, related: bool = False) -> str:
         src = f'<a href="{src}" target="_blank" rel="noopener noreferrer">{src}</a>'
     marker = "" if related else f'<span class="cc-n">[{c.n}]</span>'
     return (f'<div class="cc-card{" cc-related" if related else ""}" data-clause="{esc(c.clause_id)}">'
-            f'<div class="cc-meta">{marker}{esc(c.service)}/{esc(c.document)} · version {esc(c.version)} '
-            f'(effective {esc(c.version)}) · {esc(c.section or "Preamble")}</div>'
+            f'<div class="cc-meta">{marker}version {esc(c.service)}/{esc(c.document)}@{esc(c.version)} '
+            f'· effective {esc(c.version)} · {esc(c.section or "Preamble")}</div>'
             f'<div class="cc-text">{highlight(c.text, c.quote)}</div>'
             f'<div class="cc-src">source: {src or "—"}</div></div>')
 
@@ -340,7 +341,7 @@ def build_app(settings: Settings, answerer: Answerer | None = None) -> gr.Blocks
                         with gr.Row():
                             fmt = gr.Radio(list(EXPORT_FORMATS), value="csv", label="Export format")
                             export_btn = gr.Button("Export answers", elem_id="export-btn")
-                        export_file = gr.File(label="Download", interactive=False, elem_id="export-file")
+                        export_file = gr.File(label="Download", interactive=False, visible=False, elem_id="export-file")
                     with gr.Column(scale=2):
                         gr.Markdown("### Cited clauses")
                         cards = gr.HTML("<p>Ask a question to see the clauses it rests on.</p>", elem_id="cards")
@@ -360,7 +361,7 @@ def build_app(settings: Settings, answerer: Answerer | None = None) -> gr.Blocks
                 qfile = gr.File(label="Questions (.txt, .csv or .jsonl)", file_types=list(BATCH_TYPES))
                 bfmt = gr.Radio(["jsonl", *EXPORT_FORMATS], value="csv", label="Output format")
                 batch_btn = gr.Button("Answer all", variant="primary")
-                batch_out = gr.File(label="Answers", interactive=False)
+                batch_out = gr.File(label="Answers", interactive=False, visible=False)
             with gr.Tab("Add a policy", id="upload"):
                 pfile = gr.File(label="Policy file (.md, .html, .txt, .pdf)", file_types=sorted(SUPPORTED))
                 with gr.Row():
@@ -370,11 +371,13 @@ def build_app(settings: Settings, answerer: Answerer | None = None) -> gr.Blocks
                 up_btn = gr.Button("Add", variant="primary")
                 up_status = gr.Markdown()
 
+        shown = lambda path: gr.File(value=path, visible=True)  # noqa: E731
+
         def on_ask(q, p, v, d, h, ans):
             return ask(A, q, p, v, d, h, ans)
 
         def on_batch(path, p, f, progress=gr.Progress()):
-            return batch_answers(A, path, p, f, progress)
+            return shown(batch_answers(A, path, p, f, progress))
 
         def on_upload(path, s, d, e, progress=gr.Progress()):
             message, name = add_policy(A, path, s, d, e, progress)
@@ -387,7 +390,7 @@ def build_app(settings: Settings, answerer: Answerer | None = None) -> gr.Blocks
         clear_btn.click(lambda: ([], "", [], ""), outputs=[chat, cards, answers, status], api_visibility="private")
         policy.change(lambda p: (version_dd(p), *two_versions(p)), inputs=policy,
                       outputs=[version, old_v, new_v], api_visibility="private")
-        export_btn.click(lambda ans, f: export_answers(settings, ans, f), inputs=[answers, fmt],
+        export_btn.click(lambda ans, f: shown(export_answers(settings, ans, f)), inputs=[answers, fmt],
                          outputs=export_file, api_visibility="private")
         compare_btn.click(lambda p, o, n: compare_html(A, p, o, n), inputs=[policy, old_v, new_v], outputs=report,
                           api_name="compare")
@@ -439,7 +442,9 @@ def main(argv: list[str] | None = None) -> None:
     settings = Settings.from_env()
     answerer = make_answerer(settings)
     ensure_index(settings, answerer)
-    answerer.retriever.embedder.embed_query("warm up")  # load the model now, not on the first question
+    # load the model while the server starts: the page is up sooner, and the first question waits on
+    # the model's load lock instead of loading it a second time
+    threading.Thread(target=answerer.retriever.embedder.embed_query, args=("warm up",), daemon=True).start()
     demo = build_app(settings, answerer)
     print(f"ClauseCite: ready in {time.perf_counter() - t0:.1f} s on http://{args.host}:{args.port}", flush=True)
     demo.queue().launch(server_name=args.host, server_port=args.port, share=False, auth=_auth(),

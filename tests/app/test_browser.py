@@ -113,7 +113,7 @@ def test_chat_cites_beside_the_answer_exports_and_escapes(page, tmp_path):
     ask(page, QUESTION, 2)
     card = page.locator("#cards .cc-card", has_text="train our machine learning").first
     card.wait_for()
-    assert "version 2023-09-29" in card.inner_text() and card.locator("mark").count() == 1
+    assert "effective 2023-09-29" in card.inner_text() and card.locator("mark").count() == 1
     assert "extractive" in page.inner_text("#chat")
     page.screenshot(path=str(tmp_path / "chat.png"), full_page=True)
     (REPO / "docs").mkdir(exist_ok=True)
