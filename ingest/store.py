@@ -157,7 +157,8 @@ class ClauseStore:
         col = self.collection
         for i in range(0, len(clauses), batch):
             part = clauses[i:i + batch]
-            col.upsert(ids=[c.clause_id for c in part], embeddings=vectors[i:i + batch].tolist(),
+            col.upsert(ids=[_vector_id(c.clause_id, version.sha256) for c in part],
+                       embeddings=vectors[i:i + batch].tolist(),
                        documents=[c.text for c in part],
                        metadatas=[self._meta(c, version.sha256) for c in part])
         _pause_for_crash_test(version.key, len(clauses))
@@ -180,7 +181,7 @@ class ClauseStore:
                           {"version": info.version}, {"sha": info.sha256}]}
         res = self.collection.query(query_embeddings=[np.asarray(vector).tolist()], n_results=n,
                                     where=where, include=["distances"])
-        return [(i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0])]
+        return [(i.split("@", 1)[0], 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0])]
 
     def count(self) -> int:
         """Vectors in the collection (including any left by an interrupted ingest)."""
@@ -193,6 +194,12 @@ def _pause_for_crash_test(key: str, upserted: int) -> None:
     if seconds:
         print(f"paused after upserting {upserted} vectors of {key}", file=sys.stderr, flush=True)
         time.sleep(seconds)
+
+
+def _vector_id(clause_id: str, sha: str) -> str:
+    # a replacement's unchanged clauses keep their clause id; without the sha their upsert would relabel
+    # the indexed version's vectors, which then vanish from its queries until the catalog is rewritten
+    return f"{clause_id}@{sha[:16]}"
 
 
 def _atomic_write(path: Path, text: str) -> None:
