@@ -83,9 +83,10 @@ def ingest(paths: list[Path], settings: Settings, *, service: str = "", document
     every = [c for _, clauses in todo for c in clauses]
     total = len(every)
     tick = (lambda n: progress("embed", n, total)) if progress else None
-    # one call for all versions: batches of like-length texts across versions, no half-empty batches
-    vectors, report.new_embeddings = embedder.embed_cached([c.content_hash for c in every],
-                                                           [c.text for c in every], tick)
+    # one call for all versions: batches of like-length texts across versions, no half-empty batches;
+    # a re-ingest of unchanged versions never opens the embedding cache
+    vectors, report.new_embeddings = embedder.embed_cached(
+        [c.content_hash for c in every], [c.text for c in every], tick) if todo else (None, 0)
     done = 0
     for v, clauses in todo:
         store.write(v, clauses, vectors[done:done + len(clauses)])
