@@ -1,0 +1,91 @@
+"""Ingest benchmark: a cold ingest of ../shared/corpora against the floor of encoding its distinct texts.
+
+Run: `.venv/bin/python bench/ingest.py [CORPUS] [--repeat N]`. The model is loaded and warmed up before
+anything is timed, so model load is excluded from both the ingest and the floor. Each cold ingest goes
+into a new empty store; cold ingest and floor alternate and the best of N runs counts, because the
+machine is shared and wall time is noisy (CPU seconds are shown too).
+"""
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ingest.embedder import Embedder, load_model  # noqa: E402
+from ingest.pipeline import ingest, open_store  # noqa: E402
+from settings import Settings  # noqa: E402
+
+CORPUS = (ROOT / ".." / "shared" / "corpora").resolve()
+
+
+def timed(fn):
+    """(result, wall seconds, CPU seconds) of calling fn()."""
+    w0, c0 = time.perf_counter(), time.process_time()
+    out = fn()
+    return out, time.perf_counter() - w0, time.process_time() - c0
+
+
+def fresh_settings() -> Settings:
+    """Settings over a new, empty data folder."""
+    return Settings.from_env(data_dir=Path(tempfile.mkdtemp(prefix="bench-ingest-")) / "data", chroma_url="")
+
+
+def distinct_texts(settings: Settings) -> list[str]:
+    """One text per content hash across every indexed version."""
+    store, seen = open_store(settings), {}
+    for v in store.versions():
+        for c in store.clauses(v.service, v.document, v.version):
+            seen.setdefault(c.content_hash, c.text)
+    return list(seen.values())
+
+
+def measure(corpus: Path, repeat: int) -> list[tuple[str, str, str]]:
+    """Run the benchmark and return its rows: (measure, measured, goal)."""
+    model = Settings().embedding_model
+    load_model(model)
+    Embedder(model).encode(["warm up the model once before timing."] * 8)
+    colds, floors = [], []
+    for _ in range(repeat):
+        settings = fresh_settings()
+        colds.append(timed(lambda: ingest([corpus], settings)))
+        texts = distinct_texts(settings)
+        floors.append(timed(lambda: Embedder(model).encode(texts)))
+    cold, t_cold, c_cold = min(colds, key=lambda r: r[1])
+    _, t_floor, c_floor = min(floors, key=lambda r: r[1])
+    warm, t_warm, _ = timed(lambda: ingest([corpus], settings))
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return [
+        ("cold ingest into an empty store (s wall / CPU)", f"{t_cold:.1f} / {c_cold:.0f}", "-"),
+        ("floor: encode distinct texts only (s wall / CPU)", f"{t_floor:.1f} / {c_floor:.0f}", "-"),
+        ("ratio ingest / floor (wall; CPU)", f"{t_cold / t_floor:.2f}; {c_cold / c_floor:.2f}", "<= 1.2"),
+        ("re-ingest, nothing changed (s)", f"{t_warm:.2f}", "<= 2"),
+        ("re-ingest new embeddings", str(warm.new_embeddings), "0"),
+        ("versions indexed / unchanged on re-ingest", f"{len(cold.added)} / {len(warm.unchanged)}", "all / all"),
+        ("clauses / distinct texts", f"{cold.clauses} / {cold.distinct_texts}", "-"),
+        ("new embeddings in cold ingest", str(cold.new_embeddings), f"{len(texts)} (= distinct)"),
+        ("peak RSS (MB)", f"{rss_mb:.0f}", "-"),
+    ]
+
+
+def main() -> None:
+    """Print one table: each measured value beside its goal."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("corpus", nargs="?", type=Path, default=CORPUS)
+    parser.add_argument("--repeat", type=int, default=2, help="cold ingests (and floors) to take the best of")
+    args = parser.parse_args()
+    rows = measure(args.corpus, max(1, args.repeat))
+    print(f"Ingest benchmark: {args.corpus}, best of {args.repeat}; model load excluded from both timings")
+    width = max(len(r[0]) for r in rows)
+    print(f"{'measure':<{width}}  {'measured':>12}  {'goal':>16}")
+    for name, value, goal in rows:
+        print(f"{name:<{width}}  {value:>12}  {goal:>16}")
+
+
+if __name__ == "__main__":
+    main()
