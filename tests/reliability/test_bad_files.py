@@ -85,6 +85,7 @@ def test_bad_file_is_refused_in_one_line_and_index_unchanged(case, sample_settin
     assert snapshot(sample_settings) == before
 
 
+@pytest.mark.slow  # the first test here to load the embedding model
 def test_size_limit_comes_from_settings(settings, tmp_path):
     path = tmp_path / "policy.md"
     path.write_text(POLICY, "utf-8")

@@ -6,6 +6,7 @@ new versions is committed.
 """
 from __future__ import annotations
 
+import json
 import shutil
 import signal
 import subprocess
@@ -73,8 +74,6 @@ def _check_intact(data: Path, expected, keys: list[str]) -> Settings:
     settings = Settings.from_env(data_dir=data, chroma_url="", llm_base_url="")
     listed = cli(settings, "versions", "--json")
     assert listed.exit_code == 0, listed.output
-    import json
-
     assert [f"{v['service']}/{v['document']}@{v['version']}" for v in json.loads(listed.stdout)] == keys
     answerer = Answerer(settings)
     for (q, v), want in expected.items():
