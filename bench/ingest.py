@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -31,9 +32,13 @@ def timed(fn):
     return out, time.perf_counter() - w0, time.process_time() - c0
 
 
+FOLDERS: list[Path] = []
+
+
 def fresh_settings() -> Settings:
-    """Settings over a new, empty data folder."""
-    return Settings.from_env(data_dir=Path(tempfile.mkdtemp(prefix="bench-ingest-")) / "data", chroma_url="")
+    """Settings over a new, empty data folder (removed when the benchmark ends)."""
+    FOLDERS.append(Path(tempfile.mkdtemp(prefix="bench-ingest-")))
+    return Settings.from_env(data_dir=FOLDERS[-1] / "data", chroma_url="")
 
 
 def distinct_texts(settings: Settings) -> list[str]:
@@ -79,7 +84,11 @@ def main() -> None:
     parser.add_argument("corpus", nargs="?", type=Path, default=CORPUS)
     parser.add_argument("--repeat", type=int, default=2, help="cold ingests (and floors) to take the best of")
     args = parser.parse_args()
-    rows = measure(args.corpus, max(1, args.repeat))
+    try:
+        rows = measure(args.corpus, max(1, args.repeat))
+    finally:
+        for folder in FOLDERS:
+            shutil.rmtree(folder, ignore_errors=True)
     print(f"Ingest benchmark: {args.corpus}, best of {args.repeat}; model load excluded from both timings")
     width = max(len(r[0]) for r in rows)
     print(f"{'measure':<{width}}  {'measured':>12}  {'goal':>16}")
