@@ -7,6 +7,7 @@ from ingest.records import Citation
 from qa.records import Draft, Hit
 
 _MARK = re.compile(r"\[(\d+)\]")
+_SENTENCES = re.compile(r"[^.!?\n]+(?:[.!?]+(?:\s*\[\d+\])*|$)")
 _QUOTE_CHARS = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 
 
@@ -32,6 +33,8 @@ def make_citation(n: int, hit: Hit, quote: str) -> Citation:
 def verify(draft: Draft, hits: list[Hit]) -> tuple[str, list[Citation], list[str]]:
     """Keep only citations of retrieved clauses whose quotes are verbatim; renumber markers.
 
+    Only sentences that keep at least one verified marker survive: a claim whose citations were all
+    dropped is removed with them, so unsupported words never reach the user.
     Returns (text with surviving markers renumbered 1..n, citations, reasons for each drop).
     """
     dropped: list[str] = []
@@ -53,5 +56,9 @@ def verify(draft: Draft, hits: list[Hit]) -> tuple[str, list[Citation], list[str
         old = int(m.group(1))
         return f"[{renumber[old]}]" if old in renumber else ""
 
-    text = re.sub(r"\s+([.,;])", r"\1", _MARK.sub(_swap, draft.text)).strip()
+    supported = [sent for sent in _SENTENCES.findall(draft.text)
+                 if any(int(n) in renumber for n in _MARK.findall(sent))]
+    if len(supported) < len(_SENTENCES.findall(draft.text)):
+        dropped.append("sentences without a verified citation were removed")
+    text = " ".join(re.sub(r"\s+([.,;])", r"\1", _MARK.sub(_swap, s)).strip() for s in supported)
     return text, list(kept.values()), dropped

@@ -78,7 +78,7 @@ def test_citation_of_a_clause_that_was_not_retrieved_is_dropped():
     assert draft.cited == ((9, "delete your personal data"),)
     text, citations, dropped = verify(draft, HITS)
     assert citations == [] and "[9]" not in text
-    assert dropped == ["[9] cites a clause that was not retrieved"]
+    assert dropped[0] == "[9] cites a clause that was not retrieved"
 
 
 def test_non_verbatim_quote_is_dropped():
@@ -192,3 +192,11 @@ def test_a_bad_model_file_fails_fast_with_the_server_log(tmp_path):
     with pytest.raises(RuntimeError, match="llama.cpp server exited"):
         with LocalModelServer(Settings(data_dir=tmp_path), gguf=bad, startup_timeout=60):
             pass
+
+
+def test_sentence_whose_citation_is_dropped_is_removed_with_it():
+    reply = {"answer": "Yes, we sell your data [4]. You can delete your data [1].",
+             "citations": [{"n": 4, "quote": "we sell your personal data"}, {"n": 1, "quote": HITS[0].clause.text[:40]}]}
+    text, citations, dropped = verify(LLMAnswerer(_fake(reply)).draft("Delete?", SCOPE, HITS), HITS)
+    assert len(citations) == 1 and "sell" not in text and text.endswith("[1].")
+    assert "sentences without a verified citation were removed" in dropped
