@@ -86,12 +86,13 @@ class ClauseStore:
 
     def __init__(self, data_dir: Path, collection: str, chroma_url: str = ""):
         self.data_dir = Path(data_dir)
-        self.catalog_dir = self.data_dir / "versions"
+        self.catalog_dir = self.data_dir / "versions" / collection  # a catalog per model and recipe
         self.catalog_dir.mkdir(parents=True, exist_ok=True)
         self.chroma_url = chroma_url
         self._name = collection
         self._collection = None
         self._cache: dict[str, tuple[str, list[Clause]]] = {}
+        self._infos: dict[str, tuple[int, VersionInfo]] = {}
 
     @property
     def collection(self):
@@ -113,13 +114,20 @@ class ClauseStore:
 
     def versions(self, service: str = "", document: str = "") -> list[VersionInfo]:
         """Complete versions, sorted by service, document and date."""
-        out = []
-        for path in sorted(self.catalog_dir.glob("*/*/*.json")):
-            if (service and path.parts[-3] != service) or (document and path.parts[-2] != document):
-                continue
-            meta = self._read(path)["version"]
-            out.append(VersionInfo(**meta))
-        return out
+        pattern = f"{service or '*'}/{document or '*'}/*.json"
+        return [self._info_at(p) for p in sorted(self.catalog_dir.glob(pattern)) if not p.name.startswith(".")]
+
+    def _info_at(self, path: Path) -> VersionInfo:
+        """A catalog file's version entry, parsed once per change of the file (questions ask often)."""
+        try:
+            stamp = path.stat().st_mtime_ns
+        except OSError as exc:
+            raise StoreError(f"catalog file {path} vanished ({exc}); run the command again") from exc
+        cached = self._infos.get(str(path))
+        if cached is None or cached[0] != stamp:
+            cached = (stamp, VersionInfo(**self._read(path)["version"]))
+            self._infos[str(path)] = cached
+        return cached[1]
 
     def _read(self, path: Path) -> dict:
         try:
@@ -131,7 +139,7 @@ class ClauseStore:
     def get_version(self, service: str, document: str, version: str) -> VersionInfo | None:
         """Catalog entry of one version, or None."""
         path = self._catalog_path(service, document, version)
-        return VersionInfo(**self._read(path)["version"]) if path.exists() else None
+        return self._info_at(path) if path.exists() else None
 
     def clean_text(self, service: str, document: str, version: str) -> str:
         """The version's clean text, which clause offsets index into."""
@@ -173,12 +181,12 @@ class ClauseStore:
     @staticmethod
     def _meta(c: Clause, sha: str) -> dict:
         return {"service": c.service, "document": c.document, "version": c.version, "sha": sha,
+                "vkey": _vkey(c.service, c.document, c.version, sha),
                 "section": c.section, "ordinal": c.ordinal, "content_hash": c.content_hash}
 
     def query(self, vector: np.ndarray, info: VersionInfo, n: int) -> list[tuple[str, float]]:
         """(clause_id, cosine similarity) of the n nearest clauses of one complete version."""
-        where = {"$and": [{"service": info.service}, {"document": info.document},
-                          {"version": info.version}, {"sha": info.sha256}]}
+        where = {"vkey": _vkey(info.service, info.document, info.version, info.sha256)}  # one equality: fast
         res = self.collection.query(query_embeddings=[np.asarray(vector).tolist()], n_results=n,
                                     where=where, include=["distances"])
         return [(i.split("@", 1)[0], 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0])]
@@ -200,6 +208,11 @@ def _vector_id(clause_id: str, sha: str) -> str:
     # a replacement's unchanged clauses keep their clause id; without the sha their upsert would relabel
     # the indexed version's vectors, which then vanish from its queries until the catalog is rewritten
     return f"{clause_id}@{sha[:16]}"
+
+
+def _vkey(service: str, document: str, version: str, sha: str) -> str:
+    """One metadata value naming a version's exact text, so a query filters on a single field."""
+    return f"{service}/{document}@{version}#{sha[:16]}"
 
 
 def _atomic_write(path: Path, text: str) -> None:

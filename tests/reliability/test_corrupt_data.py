@@ -65,7 +65,9 @@ def test_garbage_chroma_file_says_move_the_folder_aside_and_rebuild(damaged, hea
 
 @pytest.mark.slow
 def test_truncated_catalog_file_says_delete_it_and_ingest_again(damaged, healthy, tmp_path):
-    catalog = damaged.data_dir / "versions" / "chirp" / "privacy-policy" / "2023-10-01.json"
+    from ingest.pipeline import open_store
+
+    catalog = open_store(damaged).catalog_dir / "chirp" / "privacy-policy" / "2023-10-01.json"
     catalog.write_bytes(catalog.read_bytes()[: catalog.stat().st_size // 2])
     for name, args in [*_commands(tmp_path).items(), ("versions", ["versions"])]:
         line = assert_one_line_error(cli(damaged, *args))
