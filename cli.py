@@ -35,21 +35,26 @@ def friendly(fn):
 class _Bar:
     """A tqdm progress bar on stderr, fed by (stage, done, total) callbacks."""
 
+    LABELS = {"embed": "embedding new clause texts", "version": "writing versions"}
+
     def __init__(self, desc: str, quiet: bool = False):
-        self.desc, self.quiet, self.bar = desc, quiet, None
+        self.desc, self.quiet, self.bar, self.stage = desc, quiet, None, ""
 
     def __call__(self, stage: str, done: int, total: int) -> None:
-        if self.quiet or stage != "version":
+        if self.quiet:
             return
         from tqdm import tqdm
 
-        if self.bar is None:
-            self.bar = tqdm(total=total, desc=self.desc, unit="clause", file=sys.stderr, leave=False)
+        if stage != self.stage:
+            self.close()
+            self.stage = stage
+            self.bar = tqdm(total=total, desc=self.LABELS.get(stage, stage), unit="clause", file=sys.stderr, leave=False)
         self.bar.update(done - self.bar.n)
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+            self.bar = None
 
 
 @click.group()

@@ -76,12 +76,21 @@ class Embedder:
         return self.encode([text])[0]
 
     def embed_cached(self, hashes: Sequence[str], texts: Sequence[str],
-                     progress: Callable[[int], None] | None = None) -> tuple[np.ndarray, int]:
-        """Vectors for texts keyed by content hash; only unseen hashes are encoded. Returns (vectors, new)."""
+                     progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, int]:
+        """Vectors for texts keyed by content hash; only unseen hashes are encoded. Returns (vectors, new).
+
+        `progress(done, total)` counts the texts actually encoded.
+        """
         known = self._cache.get(set(hashes)) if self._cache else {}
         todo = {h: t for h, t in zip(hashes, texts) if h not in known}
         if todo:
-            fresh = self.encode(list(todo.values()), progress=progress)
+            done = [0]
+
+            def tick(n: int) -> None:
+                done[0] += n
+                progress(done[0], len(todo))
+
+            fresh = self.encode(list(todo.values()), progress=tick if progress else None)
             new = dict(zip(todo.keys(), fresh))
             if self._cache:
                 self._cache.put(new)

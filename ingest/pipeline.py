@@ -82,7 +82,7 @@ def ingest(paths: list[Path], settings: Settings, *, service: str = "", document
             if not _unchanged(store, v, replace, report)]
     every = [c for _, clauses in todo for c in clauses]
     total = len(every)
-    tick = (lambda n: progress("embed", n, total)) if progress else None
+    tick = (lambda done, new: progress("embed", done, new)) if progress else None
     # one call for all versions: batches of like-length texts across versions, no half-empty batches;
     # a re-ingest of unchanged versions never opens the embedding cache
     vectors, report.new_embeddings = embedder.embed_cached(

@@ -22,6 +22,7 @@ ABSTAIN_TEXT = "The {name} policy (version {version}) does not address this ques
 MAX_CITED = 5
 CITED_CHARS = 1400    # budget of clause text per answer: enough to decide, short enough to read
 MIN_SHARE = 0.45      # a clause is cited when its fused score is at least this share of the best
+MAX_DROPPED = 1       # clauses of the previous version cited because they were removed
 CHANGE_BOOST = 1.5    # in a change question, clauses that are new or reworded matter most
 # Abstain when two or more words that carry the question occur nowhere in the version and no clause
 # is close in meaning: the policy talks near the topic but not about it. Calibrated on the dev set.
@@ -73,6 +74,7 @@ class Answerer:
         self.retriever = retriever or Retriever(settings)
         self.llm = llm
         self._alignments: dict[tuple[str, str], dict[str, ClauseChange]] = {}
+        self._removed: dict[tuple[str, str], set[str]] = {}
 
     def ask(self, question: str, service: str, document: str = "", version: str = "", as_of: str = "",
             id: str = "") -> Answer:
@@ -80,7 +82,7 @@ class Answerer:
         t0 = time.perf_counter()
         q = check_question(question, self.settings.max_question_chars)
         scope = self.retriever.resolve(service, document, version, as_of)
-        hits = self.retriever.search(q, scope, k=8)
+        hits = self.retriever.search(q, scope, k=16 if is_change_question(q) else 8)
         t1 = time.perf_counter()
         answer = self._compose(q, scope, hits)
         timings = {"retrieve_ms": round((t1 - t0) * 1000, 1), "total_ms": round((time.perf_counter() - t0) * 1000, 1)}
@@ -111,8 +113,10 @@ class Answerer:
         if prev is not None:
             changes = self._changes_for(prev, scope, [h.clause.clause_id for h in chosen])
             extra, notes = self._change_citations(changes, len(cited), q)
-            cited += extra
-            lines += ["", f"Compared with the previous version ({prev.version}):"] + notes
+            gone_hits, gone, gone_notes = self._dropped(q, prev, scope, len(cited) + len(extra))
+            cited += extra + gone
+            changes += [ClauseChange("removed", h.clause.section, h.clause, None) for h in gone_hits]
+            lines += ["", f"Compared with the previous version ({prev.version}):"] + notes + gone_notes
         elif is_change_question(q):
             lines += ["", f"This is the first indexed version of {_name(scope)}; there is nothing earlier to compare."]
         return Answer(q, scope.service, scope.document, scope.version, "\n".join(lines), tuple(cited),
@@ -132,6 +136,15 @@ class Answerer:
                 notes.append(f"[{i}] was reworded; the {ch.old.version} wording was [{n}]: “{extra[-1].quote}”")
         return extra, notes
 
+    def _dropped(self, q: str, prev: Scope, scope: Scope, start: int):
+        """Clauses of the previous version on this question that the asked-about version no longer has."""
+        self._changes_for(prev, scope, [])
+        removed = self._removed[(prev.key, scope.key)]
+        hits = [h for h in self.retriever.search(q, prev, k=5) if h.clause.clause_id in removed][:MAX_DROPPED]
+        cited = [make_citation(start + i + 1, h, best_quote(h.clause.text, q)) for i, h in enumerate(hits)]
+        notes = [f"[{c.n}] ({prev.version}, {c.section}) is no longer in this version: “{c.quote}”" for c in cited]
+        return hits, cited, notes
+
     def _favour_changes(self, prev: Scope, scope: Scope, hits: list[Hit]) -> list[Hit]:
         status = {ch.new.clause_id: ch.status for ch in self._changes_for(prev, scope, [h.clause.clause_id for h in hits])}
         boosted = [replace(h, score=h.score * (CHANGE_BOOST if status.get(h.clause.clause_id) in ("added", "changed") else 1))
@@ -147,7 +160,9 @@ class Answerer:
             store = self.retriever.store
             old = store.clauses(prev.service, prev.document, prev.version)
             new = store.clauses(scope.service, scope.document, scope.version)
-            self._alignments[key] = {ch.new.clause_id: ch for ch in align(old, new) if ch.new is not None}
+            changes = align(old, new)
+            self._alignments[key] = {ch.new.clause_id: ch for ch in changes if ch.new is not None}
+            self._removed[key] = {ch.old.clause_id for ch in changes if ch.status == "removed"}
         return [self._alignments[key][cid] for cid in clause_ids if cid in self._alignments[key]]
 
     # abstain / llm -------------------------------------------------------------------------
