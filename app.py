@@ -393,9 +393,9 @@ def build_app(settings: Settings, answerer: Answerer | None = None) -> gr.Blocks
         export_btn.click(lambda ans, f: shown(export_answers(settings, ans, f)), inputs=[answers, fmt],
                          outputs=export_file, api_visibility="private")
         compare_btn.click(lambda p, o, n: compare_html(A, p, o, n), inputs=[policy, old_v, new_v], outputs=report,
-                          api_name="compare")
+                          api_visibility="private")
         history_btn.click(lambda p, t: history_html(A, p, t), inputs=[policy, topic], outputs=history,
-                          api_name="history")
+                          api_visibility="private")
         topic.submit(lambda p, t: history_html(A, p, t), inputs=[policy, topic], outputs=history,
                      api_visibility="private")
         batch_btn.click(on_batch, inputs=[qfile, policy, bfmt], outputs=batch_out, api_visibility="private")
@@ -406,7 +406,19 @@ def build_app(settings: Settings, answerer: Answerer | None = None) -> gr.Blocks
             """Answer a question about `service/document` (version or as-of date optional)."""
             return ask_api(A, question, policy, version, as_of)
 
+        # API endpoints take plain strings: a dropdown-backed endpoint would list the indexed policies
+        # in the API description, which Gradio serves even before login.
+        def api_compare(policy: str, old: str, new: str) -> str:
+            """The change report between two versions of `service/document`, as HTML."""
+            return compare_html(A, policy, old, new)
+
+        def api_history(policy: str, topic: str) -> str:
+            """A topic's clauses version by version, as an HTML table."""
+            return history_html(A, policy, topic)
+
         gr.api(api_ask, api_name="ask")
+        gr.api(api_compare, api_name="compare")
+        gr.api(api_history, api_name="history")
     return demo
 
 

@@ -53,6 +53,7 @@ def test_without_login_the_app_and_its_api_are_closed(app_server):
         page = anon.get("/")
         assert page.status_code == 200 and '"auth_required":true' in page.text
         assert '"components":[]' in page.text and "Ask what a privacy policy says" not in page.text
+        assert "chirp/privacy-policy" not in page.text  # the login page names no indexed policy
         for path in ("/config", "/gradio_api/info", "/gradio_api/openapi.json"):
             assert anon.get(path).status_code == 401, path
         assert anon.post("/gradio_api/call/ask", json=CALL).status_code == 401
