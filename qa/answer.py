@@ -108,7 +108,7 @@ class Answerer:
         cited = [make_citation(i + 1, h, best_quote(h.clause.text, q)) for i, h in enumerate(chosen)]
         lines = [f"{_name(scope)} (version {scope.version}) addresses this in {len(cited)} "
                  f"clause{'s' if len(cited) > 1 else ''}:"]
-        lines += [f"[{c.n}] {c.section or 'Preamble'}: “{c.quote}”" for c in cited]
+        lines += [f"[{c.n}] {(c.section or 'Preamble').rstrip('.')}: “{c.quote}”" for c in cited]
         changes: list[ClauseChange] = []
         if prev is not None:
             changes = self._changes_for(prev, scope, [h.clause.clause_id for h in chosen])
