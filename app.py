@@ -21,6 +21,10 @@ from pathlib import Path
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported: no phoning home
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+# Gradio keeps every upload in its own temp folder before a handler sees it: keep that folder under
+# the data folder too, so uploads never land anywhere else (read at import, hence before it).
+os.environ.setdefault("GRADIO_TEMP_DIR", str(
+    __import__("settings").Settings.from_env().data_dir / "uploads" / "incoming"))
 
 import gradio as gr  # noqa: E402
 

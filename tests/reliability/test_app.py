@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import gradio as gr
@@ -10,7 +12,7 @@ import pytest
 
 import app
 from ingest.pipeline import open_store
-from tests.conftest import SAMPLE
+from tests.conftest import REPO, SAMPLE
 from tests.reliability.conftest import AUTH
 
 pytestmark = pytest.mark.slow
@@ -126,3 +128,12 @@ def test_upload_handler_refuses_executables_and_keeps_files_under_the_data_folde
     info = open_store(settings).get_version("acme", "privacy-policy", "2024-05-01")
     stored = Path(info.source).resolve()
     assert settings.data_dir.resolve() in stored.parents and stored.parent.parent.name == "uploads"
+
+
+def test_gradio_keeps_incoming_uploads_under_the_data_folder(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "GRADIO_TEMP_DIR"}
+    env["CLAUSECITE_DATA"] = str(tmp_path / "data")
+    code = "import app, gradio.utils as u; print(u.get_upload_folder())"
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert Path(out.stdout.strip()).resolve().is_relative_to((tmp_path / "data").resolve())
