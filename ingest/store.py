@@ -167,7 +167,7 @@ class ClauseStore:
             part = clauses[i:i + batch]
             col.upsert(ids=[_vector_id(c.clause_id, version.sha256) for c in part],
                        embeddings=vectors[i:i + batch].tolist(),
-                       documents=[c.text for c in part],
+                       # no documents: the catalog holds the texts, and Chroma would build a full-text index of them
                        metadatas=[self._meta(c, version.sha256) for c in part])
         _pause_for_crash_test(version.key, len(clauses))
         info = VersionInfo(version.service, version.document, version.effective_date, version.title,
