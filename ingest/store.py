@@ -90,23 +90,34 @@ class ClauseStore:
         self.catalog_dir.mkdir(parents=True, exist_ok=True)
         self.chroma_url = chroma_url
         self._name = collection
-        self._collection = None
+        self._collections: dict[tuple[str, str], object] = {}
         self._cache: dict[str, tuple[str, list[Clause]]] = {}
         self._infos: dict[str, tuple[int, VersionInfo]] = {}
 
-    @property
-    def collection(self):
-        """The Chroma collection, opened once (cosine space, vectors supplied by ClauseCite)."""
-        if self._collection is None:
-            try:
-                self._collection = _client(self.data_dir, self.chroma_url).get_or_create_collection(
-                    self._name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
-            except StoreError:
-                raise
-            except Exception as exc:
-                raise StoreError(f"the Chroma collection {self._name!r} cannot be opened ({exc}); move "
-                                 f"{self.data_dir} aside and ingest again to rebuild it") from exc
-        return self._collection
+    def collection(self, service: str, document: str):
+        """The Chroma collection of one document's versions, opened once (cosine space).
+
+        One collection per document keeps a scoped query's cost tied to that document's size, not to
+        everything indexed.
+        """
+        key = (service, document)
+        if key not in self._collections:
+            name = f"{self._name}--{check_name('service', service)}--{check_name('document', document)}"
+            self._collections[key] = self._guard(lambda: self._client().get_or_create_collection(
+                name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}))
+        return self._collections[key]
+
+    def _client(self):
+        return _client(self.data_dir, self.chroma_url)
+
+    def _guard(self, action):
+        try:
+            return action()
+        except StoreError:
+            raise
+        except Exception as exc:
+            raise StoreError(f"the Chroma index for {self._name!r} cannot be used ({exc}); move "
+                             f"{self.data_dir} aside and ingest again to rebuild it") from exc
 
     # catalog -------------------------------------------------------------------------------
     def _catalog_path(self, service: str, document: str, version: str) -> Path:
@@ -162,7 +173,7 @@ class ClauseStore:
     def write(self, version: PolicyVersion, clauses: list[Clause], vectors: np.ndarray,
               batch: int = 256) -> None:
         """Upsert clause vectors, then commit the catalog file, then drop stale vectors."""
-        col = self.collection
+        col = self.collection(version.service, version.document)
         for i in range(0, len(clauses), batch):
             part = clauses[i:i + batch]
             col.upsert(ids=[_vector_id(c.clause_id, version.sha256) for c in part],
@@ -187,13 +198,16 @@ class ClauseStore:
     def query(self, vector: np.ndarray, info: VersionInfo, n: int) -> list[tuple[str, float]]:
         """(clause_id, cosine similarity) of the n nearest clauses of one complete version."""
         where = {"vkey": _vkey(info.service, info.document, info.version, info.sha256)}  # one equality: fast
-        res = self.collection.query(query_embeddings=[np.asarray(vector).tolist()], n_results=n,
-                                    where=where, include=["distances"])
+        col = self.collection(info.service, info.document)
+        res = col.query(query_embeddings=[np.asarray(vector).tolist()], n_results=n, where=where, include=["distances"])
         return [(i.split("@", 1)[0], 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0])]
 
     def count(self) -> int:
-        """Vectors in the collection (including any left by an interrupted ingest)."""
-        return self.collection.count()
+        """Vectors in all of this store's collections (including any left by an interrupted ingest)."""
+        def total() -> int:
+            cols = [c for c in self._client().list_collections() if c.name.startswith(f"{self._name}--")]
+            return sum(c.count() for c in cols)
+        return self._guard(total)
 
 
 def _pause_for_crash_test(key: str, upserted: int) -> None:
