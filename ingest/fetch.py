@@ -7,11 +7,12 @@ import hashlib
 import http.client
 import os
 import re
-import tempfile
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
+
+from ingest.files import write_atomic
 
 COLUMNS = ("service", "document", "title", "effective_date", "url", "sha256")
 _HEADER = "\t".join(COLUMNS)
@@ -97,21 +98,6 @@ def _download(url: str, timeout: float) -> bytes:
         ) from exc
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write bytes so readers see the old file or the whole new one, never a partial file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def fetch_one(entry: SourceEntry, dest_dir: Path, *, timeout: float = 30) -> tuple[Path, bool]:
     """Make sure one entry is on disk and verified; return its path and whether it was downloaded."""
     target = Path(dest_dir) / entry.relpath
@@ -125,7 +111,7 @@ def fetch_one(entry: SourceEntry, dest_dir: Path, *, timeout: float = 30) -> tup
             "The source may have changed or the download was tampered with; nothing was written. "
             "Check the URL, and update the manifest's sha256 only if you trust the new content."
         )
-    _write_atomic(target, data)
+    write_atomic(target, data)
     return target, True
 
 
@@ -152,5 +138,5 @@ def download_to(url: str, dest_dir: Path, *, timeout: float = 30) -> Path:
     if "." not in name:
         name += ".html"
     target = Path(dest_dir) / name
-    _write_atomic(target, _download(url, timeout))
+    write_atomic(target, _download(url, timeout))
     return target

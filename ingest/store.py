@@ -10,7 +10,6 @@ import json
 import os
 import re
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
+from ingest.files import write_atomic
 from ingest.records import Clause, PolicyVersion
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
@@ -184,8 +184,8 @@ class ClauseStore:
         info = VersionInfo(version.service, version.document, version.effective_date, version.title,
                            version.source, version.sha256, len(clauses))
         payload = {"version": info.__dict__, "text": version.text, "clauses": [c.to_dict() for c in clauses]}
-        _atomic_write(self._catalog_path(version.service, version.document, version.effective_date),
-                      json.dumps(payload, ensure_ascii=False))
+        write_atomic(self._catalog_path(version.service, version.document, version.effective_date),
+                     json.dumps(payload, ensure_ascii=False).encode("utf-8"))
         col.delete(where={"$and": [{"service": version.service}, {"document": version.document},
                                    {"version": version.effective_date}, {"sha": {"$ne": version.sha256}}]})
 
@@ -227,17 +227,3 @@ def _vector_id(clause_id: str, sha: str) -> str:
 def _vkey(service: str, document: str, version: str, sha: str) -> str:
     """One metadata value naming a version's exact text, so a query filters on a single field."""
     return f"{service}/{document}@{version}#{sha[:16]}"
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
