@@ -3,16 +3,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import REPO
+from tests.servers import free_port, stop, wait_until_up
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -22,28 +20,6 @@ HOSTILE = "<b>hi</b><script>window.__x=1</script> do you sell my data?"
 WAIT = 60_000  # ms; the first answer builds the version's BM25 index
 
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 240) -> float:
-    """Seconds until `url` answers 200; fails with the server's log if the process dies or stalls."""
-    t0 = time.perf_counter()
-    while time.perf_counter() - t0 < timeout:
-        if proc.poll() is not None:
-            pytest.fail(f"app exited with {proc.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return time.perf_counter() - t0
-        except OSError:
-            pass
-        time.sleep(0.25)
-    pytest.fail(f"app not up after {timeout} s:\n{log.read_text(errors='replace')[-3000:]}")
 
 
 @pytest.fixture(scope="module")
@@ -57,16 +33,12 @@ def server(corpus_settings, tmp_path_factory):
                                 cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     try:
-        seconds = wait_for_http(url, proc, log)
+        seconds = wait_until_up(url, proc, lambda: log.read_text(errors="replace"))
         print(f"\napp startup (process start -> HTTP 200, index already built): {seconds:.1f} s")
         assert "ingesting" not in log.read_text(errors="replace")  # an indexed data folder is used as it is
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
 
 
 @pytest.fixture(scope="module")

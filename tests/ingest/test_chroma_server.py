@@ -1,10 +1,7 @@
 """The Chroma server backend: a real `chroma run` process, ingest through HttpClient, query by version."""
 from __future__ import annotations
 
-import socket
 import subprocess
-import time
-import urllib.request
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,30 +11,9 @@ from ingest import store as store_module
 from ingest.embedder import Embedder
 from ingest.pipeline import ingest, open_store
 from tests.conftest import REPO, SAMPLE
+from tests.servers import free_port, stop, wait_until_up
 
 CHROMA = REPO / ".venv" / "bin" / "chroma"
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_heartbeat(url: str, server: subprocess.Popen, seconds: float = 60) -> None:
-    """Block until the server answers its heartbeat, or fail with what it printed."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"chroma run exited with {server.returncode}: {server.stdout.read()}")
-        try:
-            with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail(f"chroma run did not answer at {url} within {seconds} s")
 
 
 @pytest.fixture()
@@ -48,15 +24,10 @@ def chroma_url(tmp_path: Path):
                                "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for_heartbeat(url, server)
+        wait_until_up(f"{url}/api/v2/heartbeat", server, server.stdout.read, timeout=60)
         yield url
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
+        stop(server)
         store_module._CLIENTS.pop(url, None)  # the cached client points at a server that is gone
 
 

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from tests.conftest import REPO, SAMPLE
+from tests.servers import free_port, stop, wait_until_up
 
 CLI_ENV = {"CLAUSECITE_CHROMA_URL": None, "CLAUSECITE_DATA": None, "CLAUSECITE_LLM_URL": None}
 
@@ -84,24 +85,12 @@ def assert_one_line_error(result: Result, *needles: str) -> str:
 AUTH = ("auditor", "correct-horse-battery")
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def app_server(sample_template, tmp_path_factory):
     """`python app.py` with CLAUSECITE_AUTH set and no --host, over a copy of the sample index.
 
     Yields (url, data folder, process). One server for the app and load tests.
     """
-    import time
-    import urllib.error
-    import urllib.request
-
     root = tmp_path_factory.mktemp("app")
     data, port, log = copy_index(sample_template, root / "data"), free_port(), root / "app.log"
     env = child_env(data, CLAUSECITE_AUTH=":".join(AUTH), CLAUSECITE_PORT=str(port),
@@ -110,19 +99,7 @@ def app_server(sample_template, tmp_path_factory):
         proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 240
-        while True:
-            assert proc.poll() is None, log.read_text()
-            try:
-                urllib.request.urlopen(url + "/", timeout=5)
-                break
-            except (urllib.error.URLError, ConnectionError):
-                assert time.monotonic() < deadline, log.read_text()
-                time.sleep(0.5)
+        wait_until_up(url + "/", proc, log.read_text)
         yield url, data, proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc, timeout=30)
