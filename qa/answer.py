@@ -6,15 +6,15 @@ import time
 from dataclasses import replace
 
 from ingest.records import Answer, ClauseChange
+from qa import abstain
 from qa.compare import align
 from qa.records import Draft, Hit, Scope
-from qa.glossary import glossary_words
 from qa.retrieve import Retriever, previous_version, tokenize
 from qa.verify import make_citation, verify
 from settings import Settings
 
 CHANGE_WORDS = re.compile(
-    r"\b(new|newly|chang\w*|before|previous\w*|(?<!be )(?<!been )used to|no longer|still|drop\w*|add\w*|remov\w*|"
+    r"\b(new|newly|chang\w*|before(?=\s*(?:[?.!,;)]|$|\d|the (?:update|change)|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b))|previous\w*|(?<!be )(?<!been )used to|no longer|drop\w*|add(?:s|ed|ing|itions?)?|remov\w*|"
     r"start\w*|always|recent\w*|updat\w*|differ\w*|since|anymore|compare\w*|versus|vs\.?|earlier|"
     r"introduc\w*)\b", re.IGNORECASE)
 SENTENCE = re.compile(r"[^.!?;]+(?:[.!?;]+[\"”’)]*|$)")
@@ -24,13 +24,6 @@ CITED_CHARS = 1400    # budget of clause text per answer: enough to decide, shor
 MIN_SHARE = 0.45      # a clause is cited when its fused score is at least this share of the best
 MAX_DROPPED = 1       # clauses of the previous version cited because they were removed
 CHANGE_BOOST = 1.5    # in a change question, clauses that are new or reworded matter most
-# Abstain when two or more words that carry the question occur nowhere in the version and no clause
-# is close in meaning: the policy talks near the topic but not about it. Calibrated on the dev set.
-ABSENT_WORDS = 2
-WEAK_DENSE = 0.6
-FILLER = ("me my mine am did does do would what anything thing things stuff now actually too never ever "
-          "really just can could will should is are was were i you your it its they them their someone "
-          "something how why when where who which if so get got any some there this that these those")
 
 
 class QuestionError(ValueError):
@@ -89,12 +82,11 @@ class Answerer:
         return replace(answer, id=id, timings=timings)
 
     def _compose(self, q: str, scope: Scope, hits: list[Hit]) -> Answer:
-        if not addresses(q, hits, self.retriever.vocabulary(scope)):
-            return self._abstain(q, scope, hits)
         prev = self._previous(scope) if is_change_question(q) else None
-        if prev is not None:
-            hits = self._favour_changes(prev, scope, hits)
-        chosen = select(hits)
+        ordered = self._favour_changes(prev, scope, hits) if prev is not None else hits
+        if not self.addresses(q, scope, hits, ordered, prev):
+            return self._abstain(q, scope, hits)
+        chosen = select(ordered)
         if self.llm is not None:
             drafted = self._llm_answer(q, scope, hits)
             if drafted is not None:
@@ -166,6 +158,17 @@ class Answerer:
         return [self._alignments[key][cid] for cid in clause_ids if cid in self._alignments[key]]
 
     # abstain / llm -------------------------------------------------------------------------
+    def addresses(self, q: str, scope: Scope, hits: list[Hit], ordered: list[Hit], prev: Scope | None) -> bool:
+        """Whether the version addresses the question (the rule is in qa/abstain.py)."""
+        if not hits:
+            return False
+        change_words = " ".join(m.group(0) for m in CHANGE_WORDS.finditer(q)) if prev is not None else ""
+        words = abstain.keywords(q, scope, self.retriever.word_share(scope), change_words)
+        focus = abstain.focus_word(q, words, self.retriever.embedder.encode)
+        closest = max(h.dense for h in hits[:abstain.SUPPORT_CLAUSES])
+        before = self.retriever.search(q, prev, k=abstain.SUPPORT_CLAUSES) if prev is not None else []
+        return abstain.addressed(q, focus, ordered, closest, before)
+
     def _abstain(self, q: str, scope: Scope, hits: list[Hit]) -> Answer:
         related = tuple(make_citation(i + 1, h, best_quote(h.clause.text, q)) for i, h in enumerate(hits[:3]))
         text = ABSTAIN_TEXT.format(name=_name(scope), version=scope.version)
@@ -178,28 +181,6 @@ class Answerer:
         if not cited:
             return None  # nothing verifiable: the extractive answer stands in (backend says so)
         return Answer(q, scope.service, scope.document, scope.version, text, tuple(cited), backend=draft.backend)
-
-
-def addresses(question: str, hits: list[Hit], vocabulary: set[str] | None = None) -> bool:
-    """Whether the best clauses bear on the question (see ABSENT_WORDS for the rule)."""
-    if not hits:
-        return False
-    words = set(tokenize([question])[0]) - _filler()
-    if not words or vocabulary is None:
-        return True
-    covered = glossary_words(question)
-    absent = [w for w in words if w not in vocabulary and w not in covered and not w.isdigit()]
-    best_dense = max(h.dense for h in hits[:3])
-    return not (len(absent) >= ABSENT_WORDS and best_dense < WEAK_DENSE)
-
-
-_FILLER: set[str] = set()
-
-
-def _filler() -> set[str]:
-    if not _FILLER:
-        _FILLER.update(tokenize([FILLER])[0])
-    return _FILLER
 
 
 def select(hits: list[Hit]) -> list[Hit]:

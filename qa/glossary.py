@@ -43,9 +43,13 @@ def expand(question: str) -> str:
     return question if not extra else f"{question} ({'; '.join(extra)})"
 
 
-def glossary_words(question: str) -> set[str]:
-    """Stemmed words of the question that the glossary translates (so their absence is no signal)."""
+def glossary_terms(question: str) -> dict[str, set[str]]:
+    """For each stemmed question word the glossary translates, the stems of the policy terms it stands for."""
     from qa.retrieve import tokenize
 
-    found = " ".join(m.group(0) for p, _ in _COMPILED for m in p.finditer(question))
-    return set(tokenize([found])[0]) if found else set()
+    out: dict[str, set[str]] = {}
+    for pattern, terms in _COMPILED:
+        for m in pattern.finditer(question):
+            for word in tokenize([m.group(0)])[0]:
+                out.setdefault(word, set()).update(tokenize([terms])[0])
+    return out

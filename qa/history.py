@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ingest.records import Clause
-from qa.answer import addresses
 from qa.compare import MATCH_AT, similarity
 from qa.records import Scope
 from qa.retrieve import Retriever
@@ -33,7 +32,7 @@ def topic_history(retriever: Retriever, service: str, document: str, topic: str)
     for date in dates:
         scope = Scope(scope0.service, scope0.document, date)
         hits = retriever.search(topic, scope, k=PER_VERSION)
-        shown = [h.clause for h in hits if h.score >= 0.6 * hits[0].score] if addresses(topic, hits) else []
+        shown = [h.clause for h in hits if h.score >= 0.6 * hits[0].score]
         all_now = retriever.store.clauses(scope.service, scope.document, date)
         rows += [HistoryRow(date, _status(c, prev_all, bool(prev_all)), c.section, c.clause_id, c.text) for c in shown]
         now_hashes = {c.content_hash for c in all_now}

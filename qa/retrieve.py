@@ -45,7 +45,7 @@ class _VersionIndex:
     by_id: dict[str, int]
     bm25: object
     section_vectors: np.ndarray  # one row per clause: its section heading's embedding
-    vocabulary: set[str] | None = None
+    word_share: dict[str, float] | None = None
 
 
 class Retriever:
@@ -82,12 +82,16 @@ class Retriever:
                                                    bm25, vecs)
             return self._indexes[key]
 
-    def vocabulary(self, scope: Scope) -> set[str]:
-        """Every stemmed word of a version (for telling whether a question's words occur in it)."""
+    def word_share(self, scope: Scope) -> dict[str, float]:
+        """For every stemmed word of a version, the share of its clauses (with section titles) that use it."""
         idx = self.index(scope)
-        if idx.vocabulary is None:
-            idx.vocabulary = {w for doc in tokenize([f"{c.section} {c.text}" for c in idx.clauses]) for w in doc}
-        return idx.vocabulary
+        if idx.word_share is None:
+            counts: dict[str, int] = {}
+            for doc in tokenize([f"{c.section} {c.text}" for c in idx.clauses]):
+                for w in set(doc):
+                    counts[w] = counts.get(w, 0) + 1
+            idx.word_share = {w: n / max(len(idx.clauses), 1) for w, n in counts.items()}
+        return idx.word_share
 
     def _info(self, scope: Scope) -> VersionInfo:
         info = self.store.get_version(scope.service, scope.document, scope.version)
