@@ -163,11 +163,11 @@ class Answerer:
         if not hits:
             return False
         change_words = " ".join(m.group(0) for m in CHANGE_WORDS.finditer(q)) if prev is not None else ""
-        words = abstain.keywords(q, scope, self.retriever.word_share(scope), change_words)
-        focus = abstain.focus_word(q, words, self.retriever.embedder.encode)
+        share = self.retriever.word_share(scope)
+        weight = abstain.weights(q, abstain.keywords(q, scope, share, change_words), self.retriever.embedder.encode)
         closest = max(h.dense for h in hits[:abstain.SUPPORT_CLAUSES])
         before = self.retriever.search(q, prev, k=abstain.SUPPORT_CLAUSES) if prev is not None else []
-        return abstain.addressed(q, focus, ordered, closest, before)
+        return abstain.addressed(q, weight, share.keys(), ordered, closest, before)
 
     def _abstain(self, q: str, scope: Scope, hits: list[Hit]) -> Answer:
         related = tuple(make_citation(i + 1, h, best_quote(h.clause.text, q)) for i, h in enumerate(hits[:3]))
