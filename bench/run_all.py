@@ -20,7 +20,7 @@ DOC = ROOT / "docs" / "benchmarks.md"
 PY = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
 BENCHES = {  # name -> (title, full arguments, quick arguments)
     "ingest": ("Ingest", [], ["--repeat", "1"]),
-    "quality": ("Answer quality and retrieval on the dev questions", [], []),
+    "quality": ("Answer quality and retrieval on the dev and held-out questions", [], []),
     "policyqa": ("PolicyQA retrieval", [], ["--limit", "300"]),
     "latency": ("Latency and scale", ["--questions", "100", "--torch-threads", "1"],
                 ["--sizes", "1000,10000", "--questions", "100", "--torch-threads", "1"]),

@@ -108,3 +108,18 @@ def test_select_respects_budget(answerer):
     chosen = select(hits)
     assert 1 <= len(chosen) <= 5
     assert sum(len(h.clause.text) for h in chosen[1:]) <= 1400
+
+
+@pytest.mark.parametrize("question, change", [
+    ("Was that in the policy before?", True),
+    ("did they add anything about AI?", True),
+    ("is the biometric data thing new?", True),
+    ("what changed before September 2023?", True),
+    ("do advertisers get my email address?", False),
+    ("do I have to agree before Facebook shows me ads?", False),
+    ("if I switch off location, does it still know where I am?", False),
+])
+def test_change_questions_are_told_apart(question, change):
+    from qa.answer import is_change_question
+
+    assert is_change_question(question) is change
