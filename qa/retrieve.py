@@ -56,6 +56,7 @@ class Retriever:
         self.store = store or open_store(settings)
         self.embedder = embedder or Embedder(settings.embedding_model, settings.data_dir)
         self._indexes: dict[str, _VersionIndex] = {}
+        self._recent: dict[str, np.ndarray] = {}  # query text -> vector, oldest first
         self._lock = threading.Lock()
 
     # scope ---------------------------------------------------------------------------------
@@ -109,7 +110,7 @@ class Retriever:
             return []
         query = expand(question) if mode == "rerank" else question
         if vector is None and mode != "bm25":
-            vector = self.embedder.embed_query(query)
+            vector = self._query_vector(query)
         dense = self._dense(question, scope, n, vector) if mode != "bm25" else {}
         lexical = self._lexical(query, idx, n) if mode != "dense" else {}
         rankings = [sorted(dense, key=dense.get, reverse=True), sorted(lexical, key=lexical.get, reverse=True)]
@@ -119,6 +120,18 @@ class Retriever:
         hits = [Hit(idx.clauses[idx.by_id[cid]], s, dense.get(cid, 0.0), lexical.get(cid, 0.0))
                 for cid, s in fused.items() if cid in idx.by_id]
         return sorted(hits, key=lambda h: h.score, reverse=True)[:k]
+
+    def _query_vector(self, query: str) -> np.ndarray:
+        """The query's embedding; the last few are kept, since one answer searches several versions."""
+        with self._lock:
+            vector = self._recent.pop(query, None)
+        if vector is None:
+            vector = self.embedder.embed_query(query)
+        with self._lock:
+            self._recent[query] = vector
+            while len(self._recent) > 64:
+                self._recent.pop(next(iter(self._recent)))
+        return vector
 
     def _dense(self, question: str, scope: Scope, n: int, vector: np.ndarray | None) -> dict[str, float]:
         return dict(self.store.query(vector, self._info(scope), n))
