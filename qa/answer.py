@@ -23,6 +23,7 @@ MAX_CITED = 5
 CITED_CHARS = 1400    # budget of clause text per answer: enough to decide, short enough to read
 MIN_SHARE = 0.45      # a clause is cited when its fused score is at least this share of the best
 MAX_DROPPED = 1       # clauses of the previous version cited because they were removed
+MAX_REWORDED = 2      # earlier wordings cited for reworded clauses (the best-ranked); the rest get a note
 CHANGE_BOOST = 1.5    # in a change question, clauses that are new or reworded matter most
 
 
@@ -121,6 +122,8 @@ class Answerer:
                 notes.append(f"[{i}] is new: no earlier clause says this.")
             elif ch.status in ("same", "moved"):
                 notes.append(f"[{i}] is unchanged from {ch.old.version} ({ch.old.section}).")
+            elif ch.status == "changed" and len(extra) >= MAX_REWORDED:
+                notes.append(f"[{i}] was reworded since {ch.old.version} ({ch.old.section}).")
             elif ch.status == "changed":
                 n = start + len(extra) + 1
                 hit = Hit(ch.old, ch.similarity)
