@@ -47,8 +47,10 @@ def keywords(question: str, scope: Scope, word_share: dict[str, float], change_w
 
 
 def weights(question: str, words: list[str], embed) -> dict[str, float]:
-    """How much of the question's meaning each keyword carries: how far removing it moves the question's
-    embedding (`embed` maps texts to unit vectors)."""
+    """How much of the question's meaning each keyword carries (1 - cosine to the question without it).
+
+    `embed` maps texts to unit vectors; one batch of len(words) + 1 short texts.
+    """
     if not words:
         return {}
     surface = _WORD.findall(question)
