@@ -139,9 +139,13 @@ class Retriever:
     @staticmethod
     def _by_section(vector: np.ndarray, idx: _VersionIndex, candidates: set[str], dense: dict[str, float]) -> list[str]:
         """Candidates ordered by how well their section heading matches the question."""
-        rows = [idx.by_id[c] for c in candidates if c in idx.by_id]
+        rows = sorted(idx.by_id[c] for c in candidates if c in idx.by_id)  # document order breaks ties
         sims = idx.section_vectors[rows] @ vector if rows else np.zeros(0)
-        order = sorted(zip(rows, sims), key=lambda p: (-round(float(p[1]), 2), -dense.get(idx.clauses[p[0]].clause_id, 0)))
+
+        def key(p):
+            return -round(float(p[1]), 2), -dense.get(idx.clauses[p[0]].clause_id, 0), p[0]
+
+        order = sorted(zip(rows, sims), key=key)
         return [idx.clauses[i].clause_id for i, _ in order]
 
     def _lexical(self, question: str, idx: _VersionIndex, n: int) -> dict[str, float]:
