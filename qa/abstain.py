@@ -1,7 +1,7 @@
 """Whether a policy version addresses a question at all, or ClauseCite should say it does not.
 
 The rule: find the question's focus word, the word that carries most of its meaning. The version
-does not address the question when all three hold:
+does not address the question when all three hold (`unaddressed`):
 - the focus word (or a policy term the glossary translates it to) is in none of the clauses the
   answer would lead with;
 - some word that carries part of the question occurs nowhere in the version;
@@ -27,7 +27,8 @@ ABSENT_WEIGHT = 0.03  # a question word this important (see `weights`) that the 
 COMMON_SHARE = 0.10   # words in a tenth of a version's clauses (its name, "data", "information") name no topic
 FILLER = ("me my mine am did does do would what anything thing things stuff now actually too never ever "
           "really just can could will should is are was were i you your it its they them their someone "
-          "something how why when where who which if so get got any some there this that these those")
+          "something how why when where who which if so get got any some there this that these those "
+          "im ive dont cant wont didnt doesnt isnt")
 MONTHS = ("january february march april may june july august september october november december "
           "jan feb mar apr jun jul aug sep sept oct nov dec")
 _WORD = re.compile(r"[A-Za-z0-9']+")
@@ -68,20 +69,26 @@ def clause_words(hits: list[Hit]) -> set[str]:
     return out
 
 
-def addressed(question: str, weight: dict[str, float], vocabulary, leading: list[Hit], closest: float,
-              also: list[Hit] = ()) -> bool:
-    """False when the version does not address the question (the three conditions above).
+def unaddressed(question: str, weight: dict[str, float], vocabulary, leading: list[Hit], closest: float,
+                also: list[Hit] = ()) -> list[str]:
+    """The question's words the version never uses, when it does not address the question; else [].
 
     `weight` is `weights(...)` of the question's keywords; `vocabulary` the version's stemmed words;
     `leading` the clauses the answer would lead with; `also` more evidence (for a change question, the
     best clauses of the version before); `closest` the best cosine of the top clauses.
     """
     if not weight or closest >= CLOSE_DENSE:
-        return True
+        return []
     terms = glossary_terms(question)
     focus = max(weight, key=lambda w: (weight[w], w))
     support = clause_words(list(leading[:SUPPORT_CLAUSES]) + list(also))
     if focus in support or terms.get(focus, set()) & support:
-        return True
-    return not any(x >= ABSENT_WEIGHT and w not in vocabulary and not terms.get(w, set()) & vocabulary
-                   for w, x in weight.items())
+        return []
+    missing = [w for w, x in sorted(weight.items(), key=lambda p: -p[1])
+               if x >= ABSENT_WEIGHT and w not in vocabulary and not terms.get(w, set()) & vocabulary]
+    return [as_written(question, w) for w in missing]
+
+
+def as_written(question: str, stem: str) -> str:
+    """The question's own spelling of a stemmed word."""
+    return next((s for s in _WORD.findall(question) if stem in _stems(s)), stem)

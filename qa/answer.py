@@ -19,6 +19,7 @@ CHANGE_WORDS = re.compile(
     r"introduc\w*)\b", re.IGNORECASE)
 SENTENCE = re.compile(r"[^.!?;]+(?:[.!?;]+[\"”’)]*|$)")
 ABSTAIN_TEXT = "The {name} policy (version {version}) does not address this question."
+NEVER_USES = " It never uses the word{s} {words}; if the policy has its own word for it, try that."
 MAX_CITED = 5
 CITED_CHARS = 1400    # budget of clause text per answer: enough to decide, short enough to read
 MIN_SHARE = 0.45      # a clause is cited when its fused score is at least this share of the best
@@ -85,8 +86,9 @@ class Answerer:
     def _compose(self, q: str, scope: Scope, hits: list[Hit]) -> Answer:
         prev = self._previous(scope) if is_change_question(q) else None
         ordered = self._favour_changes(prev, scope, hits) if prev is not None else hits
-        if not self.addresses(q, scope, hits, ordered, prev):
-            return self._abstain(q, scope, hits)
+        missing = self.unaddressed(q, scope, hits, ordered, prev)
+        if missing is not None:
+            return self._abstain(q, scope, hits, missing)
         chosen = select(ordered)
         if self.llm is not None:
             drafted = self._llm_answer(q, scope, hits)
@@ -161,20 +163,24 @@ class Answerer:
         return [self._alignments[key][cid] for cid in clause_ids if cid in self._alignments[key]]
 
     # abstain / llm -------------------------------------------------------------------------
-    def addresses(self, q: str, scope: Scope, hits: list[Hit], ordered: list[Hit], prev: Scope | None) -> bool:
-        """Whether the version addresses the question (the rule is in qa/abstain.py)."""
+    def unaddressed(self, q: str, scope: Scope, hits: list[Hit], ordered: list[Hit],
+                    prev: Scope | None) -> list[str] | None:
+        """None when the version addresses the question; else the question's words it never uses (may be [])."""
         if not hits:
-            return False
+            return []
         change_words = " ".join(m.group(0) for m in CHANGE_WORDS.finditer(q)) if prev is not None else ""
         share = self.retriever.word_share(scope)
         weight = abstain.weights(q, abstain.keywords(q, scope, share, change_words), self.retriever.embedder.encode)
         closest = max(h.dense for h in hits[:abstain.SUPPORT_CLAUSES])
         before = self.retriever.search(q, prev, k=abstain.SUPPORT_CLAUSES) if prev is not None else []
-        return abstain.addressed(q, weight, share.keys(), ordered, closest, before)
+        missing = abstain.unaddressed(q, weight, share.keys(), ordered, closest, before)
+        return missing or None
 
-    def _abstain(self, q: str, scope: Scope, hits: list[Hit]) -> Answer:
+    def _abstain(self, q: str, scope: Scope, hits: list[Hit], missing: list[str] = ()) -> Answer:
         related = tuple(make_citation(i + 1, h, best_quote(h.clause.text, q)) for i, h in enumerate(hits[:3]))
         text = ABSTAIN_TEXT.format(name=_name(scope), version=scope.version)
+        if missing:
+            text += NEVER_USES.format(s="s" if len(missing) > 1 else "", words=", ".join(f"“{w}”" for w in missing[:3]))
         return Answer(q, scope.service, scope.document, scope.version, text, (), abstained=True,
                       related=related, backend="extractive")
 

@@ -21,27 +21,30 @@ VOCAB = {"cooki", "rememb", "set", "clear", "browser", "use", "track"}
 
 
 def test_focus_word_in_leading_clauses_is_addressed():
-    assert abstain.addressed("do you use cookies?", {"cooki": 0.2}, VOCAB, LEADING, closest=0.3)
+    assert abstain.unaddressed("do you use cookies?", {"cooki": 0.2}, VOCAB, LEADING, closest=0.3) == []
 
 
-def test_missing_focus_and_unknown_word_with_nothing_close_is_not_addressed():
+def test_missing_focus_and_unknown_word_with_nothing_close_names_the_word():
     weight = {"royalti": 0.12, "browser": 0.02}
-    assert not abstain.addressed("do you pay royalties for my browser data?", weight, VOCAB, LEADING, closest=0.4)
+    assert abstain.unaddressed("do you pay Royalties for my browser data?", weight, VOCAB, LEADING,
+                               closest=0.4) == ["Royalties"]
 
 
 def test_each_condition_alone_keeps_the_answer():
     # a close clause in meaning outweighs a missing word
-    assert abstain.addressed("royalties?", {"royalti": 0.12}, VOCAB, LEADING, closest=abstain.CLOSE_DENSE)
+    assert not abstain.unaddressed("royalties?", {"royalti": 0.12}, VOCAB, LEADING, closest=abstain.CLOSE_DENSE)
     # the focus word is missing from the leading clauses but the version uses every question word
-    assert abstain.addressed("do you track me?", {"track": 0.2}, VOCAB, LEADING, closest=0.4)
+    assert not abstain.unaddressed("do you track me?", {"track": 0.2}, VOCAB, LEADING, closest=0.4)
     # a missing word too light to matter
-    assert abstain.addressed("do you track me oddly?", {"track": 0.2, "odd": 0.01}, VOCAB, LEADING, closest=0.4)
+    assert not abstain.unaddressed("do you track me oddly?", {"track": 0.2, "odd": 0.01}, VOCAB, LEADING,
+                                   closest=0.4)
 
 
 def test_glossary_terms_count_as_the_focus_word():
     leading = [hit("We share information with law enforcement in response to a legal process.")]
     vocab = {"share", "inform", "law", "enforc", "legal", "process"}
-    assert abstain.addressed("would you give my stuff to the cops?", {"cop": 0.15}, vocab, leading, closest=0.4)
+    assert not abstain.unaddressed("would you give my stuff to the cops?", {"cop": 0.15}, vocab, leading,
+                                   closest=0.4)
 
 
 def test_weights_rank_the_topic_word_above_the_filler():
@@ -68,7 +71,7 @@ def test_near_topic_question_abstains_with_related_clauses(answerer):
     # X's policy discusses training AI models on posts, but never paying anyone for it
     a = answerer.ask("Will X pay me royalties when my posts are used to train Grok?", "x")
     assert a.abstained and not a.citations and a.related
-    assert "does not address" in a.text
+    assert "does not address" in a.text and "never uses the word “royalties”" in a.text
 
 
 @pytest.mark.parametrize("service, question", [
