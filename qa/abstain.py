@@ -85,8 +85,21 @@ def unaddressed(question: str, weight: dict[str, float], vocabulary, leading: li
     if focus in support or terms.get(focus, set()) & support:
         return []
     missing = [w for w, x in sorted(weight.items(), key=lambda p: -p[1])
-               if x >= ABSENT_WEIGHT and w not in vocabulary and not terms.get(w, set()) & vocabulary]
+               if x >= ABSENT_WEIGHT and _absent(w, terms, vocabulary)]
     return [as_written(question, w) for w in missing]
+
+
+def may_abstain(question: str, words: list[str], vocabulary, closest: float) -> bool:
+    """Whether `unaddressed` can return anything: a clause is not close and some keyword is absent.
+
+    A cheap test that spares the embedding work of `weights` for most questions.
+    """
+    terms = glossary_terms(question)
+    return closest < CLOSE_DENSE and any(_absent(w, terms, vocabulary) for w in words)
+
+
+def _absent(word: str, terms: dict[str, set[str]], vocabulary) -> bool:
+    return word not in vocabulary and not terms.get(word, set()) & vocabulary
 
 
 def as_written(question: str, stem: str) -> str:

@@ -170,8 +170,11 @@ class Answerer:
             return []
         change_words = " ".join(m.group(0) for m in CHANGE_WORDS.finditer(q)) if prev is not None else ""
         share = self.retriever.word_share(scope)
-        weight = abstain.weights(q, abstain.keywords(q, scope, share, change_words), self.retriever.embedder.encode)
+        words = abstain.keywords(q, scope, share, change_words)
         closest = max(h.dense for h in hits[:abstain.SUPPORT_CLAUSES])
+        if not abstain.may_abstain(q, words, share.keys(), closest):
+            return None
+        weight = abstain.weights(q, words, self.retriever.embedder.encode)
         before = self.retriever.search(q, prev, k=abstain.SUPPORT_CLAUSES) if prev is not None else []
         missing = abstain.unaddressed(q, weight, share.keys(), ordered, closest, before)
         return missing or None
