@@ -35,10 +35,13 @@ def normalise_inline(text: str) -> str:
     """NFKC, links to their text, escapes and emphasis removed, whitespace collapsed."""
     text = unicodedata.normalize("NFKC", text).replace("\u00ad", "").replace("\ufeff", "")
     text = _LINK.sub(lambda m: "" if m.group(0).startswith("!") else m.group(1), text)
-    text = _ESCAPE.sub(r"\1", text)
+    # an escaped character is literal text: park it where emphasis stripping cannot see it
+    escaped: list[str] = []
+    text = _ESCAPE.sub(lambda m: escaped.append(m.group(1)) or f"\x00{len(escaped) - 1}\x00", text)
     text = _TAG.sub("", text).replace("**", "").replace("__", "")
     text = re.sub(r"(?<!\w)_(\S(?:.*?\S)?)_(?!\w)", r"\1", text)
     text = re.sub(r"(?<![\w*])\*(\S(?:.*?\S)?)\*(?![\w*])", r"\1", text)
+    text = re.sub("\x00(\\d+)\x00", lambda m: escaped[int(m.group(1))], text)
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -63,8 +66,11 @@ def _flush(blocks: list[str], kind: str, parts: list[str]) -> None:
 
 def markdown_to_clean(md: str) -> str:
     """Markdown (as Open Terms Archive captures it) to ClauseCite's clean text."""
-    md = _BR.sub("\n", unicodedata.normalize("NFKC", md)).replace("\r\n", "\n").replace("\r", "\n")
-    lines = [ln.strip() for ln in md.split("\n")]
+    md = unicodedata.normalize("NFKC", md).replace("\r\n", "\n").replace("\r", "\n")
+    lines: list[str] = []
+    for raw in md.split("\n"):  # a table row keeps its <br>s until it is split into cells
+        raw = raw.strip()
+        lines.extend([raw] if raw.startswith("|") else [ln.strip() for ln in _BR.split(raw)])
     blocks: list[str] = []
     kind, parts = "para", []
     for i, line in enumerate(lines):
@@ -91,10 +97,9 @@ def markdown_to_clean(md: str) -> str:
             continue
         if line.startswith("|"):
             _flush(blocks, kind, parts)
-            cells = [c.strip() for c in line.strip("|").split("|")]
             kind, parts = "para", []
-            if not all(re.fullmatch(r":?-{2,}:?", c) for c in cells if c):
-                _flush(blocks, "row", [" | ".join(c for c in cells if c)])
+            for block_kind, text in _row_blocks(line):
+                _flush(blocks, block_kind, [text])
             continue
         if bullet:
             _flush(blocks, kind, parts)
@@ -107,6 +112,27 @@ def markdown_to_clean(md: str) -> str:
         parts.append(line)
     _flush(blocks, kind, parts)
     return "\n\n".join(blocks) + "\n"
+
+
+def _row_blocks(line: str) -> list[tuple[str, str]]:
+    """A table row as blocks: one row of its cells' first lines, then the lines after a <br>.
+
+    A cell that holds several lines (paragraphs or a list joined by <br>) would make one huge row;
+    its later lines become paragraphs and list items of their own, in reading order.
+    """
+    cells = [c.strip() for c in line.strip().strip("|").split("|")]
+    if all(re.fullmatch(r":?-{2,}:?", c) for c in cells if c):
+        return []
+    row: list[str] = []
+    rest: list[tuple[str, str]] = []
+    for cell in cells:
+        pieces = [p.strip() for p in _BR.split(cell) if p.strip()]
+        if pieces and not rest:
+            row.append(pieces.pop(0))
+        for piece in pieces:
+            bullet = _BULLET.match(piece)
+            rest.append(("item", bullet.group(1)) if bullet else ("para", piece))
+    return ([("row", " | ".join(row))] if row else []) + rest
 
 
 def _is_bold_heading(text: str) -> bool:

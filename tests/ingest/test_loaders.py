@@ -7,6 +7,7 @@ import pytest
 
 from ingest.loaders import (LoadError, find_effective_date, find_title, html_to_clean, load_clean,
                             markdown_to_clean, text_to_clean)
+from tests.conftest import CORPORA
 
 FILLER = ("We explain here what we collect when you use the service, why we keep it, who we share it "
           "with, and the choices you have about it.")
@@ -33,6 +34,11 @@ def test_links_become_their_text_and_images_vanish():
 def test_backslash_escapes_are_removed():
     clean = markdown_to_clean("**1\\. Information We Collect**\n\nWe keep 1\\.5 copies of your \\[data\\] in user\\_logs.")
     assert lines(clean) == ["## 1. Information We Collect", "We keep 1.5 copies of your [data] in user_logs."]
+
+
+def test_escaped_asterisks_stay_in_the_text():
+    clean = markdown_to_clean("Fees marked \\* are \\*not\\* refundable, and *this* is emphasis.")
+    assert clean.strip() == "Fees marked * are *not* refundable, and this is emphasis."
 
 
 def test_br_breaks_lines_without_gluing_words():
@@ -67,6 +73,23 @@ def test_setext_headings_lists_and_tables():
           "* Your name\n* Your [email](mailto:a@b.c) address\n\n| Data | Kept for |\n| --- | --- |\n| Logs | 18 months |\n")
     assert lines(markdown_to_clean(md)) == ["# Acme Privacy Policy", "## What we collect", "- Your name",
                                             "- Your email address", "| Data | Kept for", "| Logs | 18 months"]
+
+
+def test_table_cell_with_line_breaks_becomes_a_row_then_paragraphs_and_items():
+    md = ("| Kind | What we do |\n| --- | --- |\n"
+          "| Account data | We keep your username.<br>We also store your settings.<br><br>"
+          "* Theme and language<br>* Notification choices |\n"
+          "| **Payments**<br>Handled by our processor. | We never see full card numbers. |\n")
+    assert lines(markdown_to_clean(md)) == [
+        "| Kind | What we do", "| Account data | We keep your username.", "We also store your settings.",
+        "- Theme and language", "- Notification choices", "| Payments", "Handled by our processor.",
+        "We never see full card numbers."]
+
+
+def test_no_real_policy_block_is_a_dangling_table_fragment():
+    for path in sorted(CORPORA.glob("*/*/*.md")):
+        for block in lines(load_clean(path)):
+            assert not block.endswith("|") and "<br" not in block, (path.name, block[-80:])
 
 
 # HTML -------------------------------------------------------------------------------------------
