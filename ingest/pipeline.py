@@ -9,7 +9,7 @@ from pathlib import Path
 from ingest.chunking import chunk
 from ingest.embedder import Embedder
 from ingest.loaders import LoadError, find_effective_date, find_title, load_clean
-from ingest.records import PolicyVersion, sha256_text
+from ingest.records import Clause, PolicyVersion, sha256_text
 from ingest.sources import VersionSource, discover, single
 from ingest.store import ClauseStore
 from settings import Settings
@@ -31,11 +31,13 @@ class IngestReport:
     distinct_texts: int = 0
     new_embeddings: int = 0
     seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        """One line a person reads at the end of an ingest."""
-        return (f"{len(self.added)} version(s) indexed, {len(self.unchanged)} unchanged; "
+        """What a person reads at the end of an ingest: one line, then a line per warning."""
+        line = (f"{len(self.added)} version(s) indexed, {len(self.unchanged)} unchanged; "
                 f"{self.clauses} clauses, {self.new_embeddings} new embeddings, {self.seconds:.1f} s")
+        return "\n".join([line] + [f"warning: {w}" for w in self.warnings])
 
 
 def open_store(settings: Settings) -> ClauseStore:
@@ -80,6 +82,7 @@ def ingest(paths: list[Path], settings: Settings, *, service: str = "", document
     report = IngestReport()
     todo = [(v, chunk(v, settings.max_clause_chars)) for v in versions
             if not _unchanged(store, v, replace, report)]
+    report.warnings = [w for v, clauses in todo for w in _shrunken(v, clauses, store, todo)]
     every = [c for _, clauses in todo for c in clauses]
     total = len(every)
     tick = (lambda done, new: progress("embed", done, new)) if progress else None
@@ -98,6 +101,43 @@ def ingest(paths: list[Path], settings: Settings, *, service: str = "", document
     report.distinct_texts = len({c.content_hash for c in every})
     report.seconds = time.perf_counter() - t0
     return report
+
+
+SHRUNK_TO = 0.2        # a section keeping under a fifth of its text in the nearest version...
+SHRUNK_FROM = 1000     # ...of at least this many characters was probably cut short in the capture
+
+
+def section_sizes(clauses: list[Clause]) -> dict[str, int]:
+    """Characters of clause text per section."""
+    sizes: dict[str, int] = {}
+    for c in clauses:
+        sizes[c.section] = sizes.get(c.section, 0) + len(c.text)
+    return sizes
+
+
+def shrunken_sections(clauses: list[Clause], neighbour: list[Clause]) -> list[tuple[str, int, int]]:
+    """Sections (same heading) that kept under SHRUNK_TO of their text in `neighbour`: (section, now, there)."""
+    now, there = section_sizes(clauses), section_sizes(neighbour)
+    return [(s, now[s], there[s]) for s in now
+            if s and there.get(s, 0) >= SHRUNK_FROM and now[s] < SHRUNK_TO * there[s]]
+
+
+def _shrunken(v: PolicyVersion, clauses: list[Clause], store: ClauseStore,
+              todo: list[tuple[PolicyVersion, list[Clause]]]) -> list[str]:
+    """Warnings for sections of `v` that lost most of their text since the version before it.
+
+    Only the version before counts: policies grow sections over time, and a later version that
+    restructures its text is no sign that an earlier capture was cut short.
+    """
+    batch = {o.effective_date: cl for o, cl in todo if (o.service, o.document) == (v.service, v.document)}
+    earlier = sorted(d for d in {i.version for i in store.versions(v.service, v.document)} | set(batch)
+                     if d < v.effective_date)
+    if not earlier:
+        return []
+    near = earlier[-1]
+    neighbour = batch.get(near) or store.clauses(v.service, v.document, near)
+    return [f"{v.key}: section \u201c{s}\u201d has {now:,} characters of text against {there:,} in {near}; "
+            "the capture may be cut short, so check its source" for s, now, there in shrunken_sections(clauses, neighbour)]
 
 
 def _unchanged(store: ClauseStore, v: PolicyVersion, replace: bool, report: IngestReport) -> bool:

@@ -34,5 +34,5 @@ def corpus_settings(tmp_path_factory):
     assert CORPORA.is_dir(), f"tests read the real policies from {CORPORA}; put ../shared beside the repo"
     s = Settings.from_env(data_dir=tmp_path_factory.mktemp("corpus") / "data", chroma_url="", llm_base_url="")
     report = ingest([CORPORA], s)
-    assert len(report.added) == 20, report.summary()
+    assert len(report.added) == 20 and not report.warnings, report.summary()
     return s

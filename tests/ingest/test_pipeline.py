@@ -17,7 +17,7 @@ from ingest.embedder import Embedder
 from ingest.loaders import load_clean
 from ingest.pipeline import VersionConflict, ingest, open_store
 from ingest.records import PolicyVersion
-from tests.conftest import CORPORA, REPO, SAMPLE
+from tests.conftest import CORPORA, MESSY, REPO, SAMPLE
 
 CHIRP = SAMPLE / "chirp" / "privacy-policy"
 SERVICES = {"x", "google", "linkedin", "meta", "reddit", "zoom"}
@@ -75,6 +75,21 @@ def test_x_versions_embed_each_distinct_clause_text_once(settings):
         hashes |= {c.content_hash for c in chunk(version)}
     assert report.new_embeddings == len(hashes) == report.distinct_texts
     assert report.clauses > report.new_embeddings  # unchanged clauses reused their vectors
+
+
+def test_a_capture_missing_most_of_a_section_is_indexed_with_a_warning(settings, tmp_path):
+    # the 2024 capture kept the heading of "1.2 Information we collect when you use X." but lost its text
+    before = CORPORA / "x" / "privacy-policy" / "2023-09-29.md"
+    root = layout(tmp_path / "corpus", {"x/privacy-policy/2023-09-29.md": before})
+    first = ingest([root], settings)
+    assert first.warnings == [] and "warning" not in first.summary()
+    layout(root, {"x/privacy-policy/2024-03-13.md": MESSY / "section-1.2-missing.md"})
+    report = ingest([root], settings)
+    assert report.added == ["x/privacy-policy@2024-03-13"] and len(report.warnings) == 1
+    warning = report.summary().splitlines()[1]
+    assert warning.startswith("warning: x/privacy-policy@2024-03-13: section “1.2 Information we collect when you use X.”")
+    assert "against 4,901 in 2023-09-29" in warning and "cut short" in warning
+    assert open_store(settings).get_version("x", "privacy-policy", "2024-03-13") is not None  # indexed all the same
 
 
 # conflicts and single files ---------------------------------------------------------------------
