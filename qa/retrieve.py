@@ -17,6 +17,7 @@ from settings import Settings
 
 # Fusion constants chosen on the dev set (recall@8 0.84 vs 0.76 for plain hybrid); see docs/benchmarks.md.
 RRF_K = 10
+REPEAT_WORDS = 8  # a clause of at least this many words inside another one is a repeat of it
 W = [1.0, 1.0, 0.7]  # dense, BM25, section-heading match
 
 
@@ -119,7 +120,7 @@ class Retriever:
         fused = rrf(rankings, W)
         hits = [Hit(idx.clauses[idx.by_id[cid]], s, dense.get(cid, 0.0), lexical.get(cid, 0.0))
                 for cid, s in fused.items() if cid in idx.by_id]
-        return sorted(hits, key=lambda h: h.score, reverse=True)[:k]
+        return _distinct(sorted(hits, key=lambda h: h.score, reverse=True), k)
 
     def _query_vector(self, query: str) -> np.ndarray:
         """The query's embedding; the last few are kept, since one answer searches several versions."""
@@ -223,3 +224,24 @@ def lead_ins(clauses: list[Clause]) -> list[str]:
         else:
             out.append(lead)
     return out
+
+
+def _distinct(hits: list[Hit], k: int) -> list[Hit]:
+    """The first k hits that say something new: a sentence the policy repeats (alone, or inside a
+    longer clause) is cited once, in its best-ranked clause. Short texts ("Learn more", a one-word
+    row) only count as repeats when equal, or they would hide every clause that uses their words."""
+    kept: list[str] = []
+    out: list[Hit] = []
+    for h in hits:
+        words = " ".join(h.clause.text.lower().split())
+        if not any(_repeats(words, other) for other in kept):
+            kept.append(words)
+            out.append(h)
+            if len(out) == k:
+                break
+    return out
+
+
+def _repeats(a: str, b: str) -> bool:
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    return short == long or (short.count(" ") >= REPEAT_WORDS - 1 and short in long)

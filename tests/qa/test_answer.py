@@ -123,3 +123,35 @@ def test_change_questions_are_told_apart(question, change):
     from qa.answer import is_change_question
 
     assert is_change_question(question) is change
+
+
+def test_a_sentence_the_policy_repeats_is_cited_once(answerer):
+    # Google's 2025 policy says "You may also see personalized ads based on information from the
+    # advertiser..." in its ads section and again inside its legal-bases table.
+    q = "Can advertisers use my visits to their website to show me ads on Google?"
+    scope = answerer.retriever.resolve("google")
+    words = [" ".join(h.clause.text.lower().split()) for h in answerer.retriever.search(q, scope, k=10)]
+    assert len(words) == 10
+    assert not [(a, b) for i, a in enumerate(words) for b in words[i + 1:] if a in b or b in a]
+    repeated = [c for c in answerer.retriever.index(scope).clauses
+                if "you may also see personalized ads based on information from the advertiser" in c.text.lower()]
+    assert len(repeated) >= 2
+    texts = [c.text for c in answerer.ask(q, "google").citations]
+    assert sum("personalized ads based on information from the advertiser" in t for t in texts) == 1
+
+
+def test_only_substantial_repeats_are_dropped_and_order_is_kept():
+    from ingest.records import Clause
+    from qa.records import Hit
+    from qa.retrieve import _distinct
+
+    def hit(i, text):
+        return Hit(Clause(f"c{i}", "acme", "privacy-policy", "2024-01-01", "5. Cookies", ("5. Cookies",), i, text,
+                          0, len(text), f"h{i}"), score=1.0 - i / 10)
+
+    texts = ["Cookies", "We use cookies to keep you signed in and to remember your language.",
+             "We use  cookies to keep you signed in and to remember your language. Learn more",
+             "Learn more", "Learn more", "You can block cookies in your browser settings."]
+    kept = [h.clause.text for h in _distinct([hit(i, t) for i, t in enumerate(texts)], k=10)]
+    assert kept == [texts[0], texts[1], texts[3], texts[5]]
+    assert [h.clause.text for h in _distinct([hit(i, t) for i, t in enumerate(texts)], k=2)] == texts[:2]
