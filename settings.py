@@ -19,7 +19,7 @@ class Settings:
     data_dir: Path = field(default_factory=lambda: ROOT / "data")
     chroma_url: str = ""
     embedding_model: str = "all-MiniLM-L6-v2"
-    chunk_recipe: str = "clauses-v4"
+    chunk_recipe: str = "clauses-v5"
     max_clause_chars: int = 1200
     k: int = 6
     candidates: int = 30

@@ -17,7 +17,9 @@ class LoadError(ValueError):
     """A file that cannot become policy text; the message says what was wrong and what to do."""
 
 
-_LINK = re.compile(r"!?\[([^\]]*)\]\((?:[^()\s]|\([^()]*\))*(?:\s+\"[^\"]*\")?\)")
+# link text may hold escapes and one level of brackets: [Meta Products\[1\]](#annotation-1)
+_LINK = re.compile(r"!?\[((?:\\.|\[[^\[\]]*\]|[^\]\\])*)\]\((?:[^()\s]|\([^()]*\))*(?:\s+\"[^\"]*\")?\)")
+_NOTE_MARK = re.compile(r"\s*\\?\[\d{1,3}\\?\]\s*$")  # "[1]" ending a link's text points at a footnote
 _ANCHOR_ONLY = re.compile(r"^[\s*_>\-+\d.)]*\[[^\]]*\]\(#[^)]*\)[\s*_.]*$")
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~])")
 _TAG = re.compile(r"</?[a-zA-Z][^>]*>")
@@ -34,7 +36,7 @@ _HR = re.compile(r"^\s*([-*_])(\s*\1){2,}\s*$")
 def normalise_inline(text: str) -> str:
     """NFKC, links to their text, escapes and emphasis removed, whitespace collapsed."""
     text = unicodedata.normalize("NFKC", text).replace("\u00ad", "").replace("\ufeff", "")
-    text = _LINK.sub(lambda m: "" if m.group(0).startswith("!") else m.group(1), text)
+    text = _LINK.sub(_link_text, text)
     # an escaped character is literal text: park it where emphasis stripping cannot see it
     escaped: list[str] = []
     text = _ESCAPE.sub(lambda m: escaped.append(m.group(1)) or f"\x00{len(escaped) - 1}\x00", text)
@@ -43,6 +45,17 @@ def normalise_inline(text: str) -> str:
     text = re.sub(r"(?<![\w*])\*(\S(?:.*?\S)?)\*(?![\w*])", r"\1", text)
     text = re.sub("\x00(\\d+)\x00", lambda m: escaped[int(m.group(1))], text)
     return re.sub(r"\s+", " ", text).strip()
+
+
+def _link_text(m: re.Match) -> str:
+    """A link's text (an image's is dropped); a link glued to a word or another link gets a space."""
+    if m.group(0).startswith("!"):
+        return ""
+    text = _NOTE_MARK.sub("", m.group(1))
+    before, after = m.string[m.start() - 1:m.start()] if m.start() else "", m.string[m.end():m.end() + 1]
+    if text and (before.isalnum() or before == ")"):
+        text = " " + text
+    return text + " " if text and (after.isalnum() or after == "[") else text
 
 
 def _heading_level(text: str, default: int) -> int:

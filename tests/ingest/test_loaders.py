@@ -31,6 +31,20 @@ def test_links_become_their_text_and_images_vanish():
     assert markdown_to_clean(md).strip() == "Change this in your privacy settings or read the FAQ."
 
 
+def test_links_whose_text_holds_footnote_brackets_become_their_text():
+    md = ("This helps you use [Meta Products\\[1\\]](#annotation-1) the right way. "
+          "[See some examples[12]](https://example.com/policy?entry=a%3A1#annotation-12). Public information"
+          "[How to make a public account](https://example.com/public)[Learn more](https://example.com/more)"
+          "Read on, or [](https://example.com/x)skip.")
+    assert markdown_to_clean(md).strip() == ("This helps you use Meta Products the right way. See some examples. "
+                                             "Public information How to make a public account Learn more Read on, or skip.")
+
+
+def test_no_real_policy_keeps_link_markup():
+    for path in sorted(CORPORA.glob("*/*/*.md")):
+        assert "](" not in load_clean(path), path
+
+
 def test_backslash_escapes_are_removed():
     clean = markdown_to_clean("**1\\. Information We Collect**\n\nWe keep 1\\.5 copies of your \\[data\\] in user\\_logs.")
     assert lines(clean) == ["## 1. Information We Collect", "We keep 1.5 copies of your [data] in user_logs."]
