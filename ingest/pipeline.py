@@ -103,7 +103,7 @@ def ingest(paths: list[Path], settings: Settings, *, service: str = "", document
     return report
 
 
-SHRUNK_TO = 0.2        # a section keeping under a fifth of its text in the nearest version...
+SHRUNK_TO = 0.1        # a section keeping under a tenth of its text in the version before...
 SHRUNK_FROM = 1000     # ...of at least this many characters was probably cut short in the capture
 
 
