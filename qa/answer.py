@@ -176,7 +176,8 @@ class Answerer:
             return None
         weight = abstain.weights(q, words, self.retriever.embedder.encode)
         before = self.retriever.search(q, prev, k=abstain.SUPPORT_CLAUSES) if prev is not None else []
-        missing = abstain.unaddressed(q, weight, share.keys(), ordered, closest, before)
+        missing = abstain.unaddressed(q, weight, share.keys(), ordered, closest, before,
+                                      lambda word: self.retriever.nearest_word(scope, word))
         return missing or None
 
     def _abstain(self, q: str, scope: Scope, hits: list[Hit], missing: list[str] = ()) -> Answer:

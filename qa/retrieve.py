@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 from dataclasses import dataclass
 
@@ -17,6 +18,7 @@ from settings import Settings
 
 # Fusion constants chosen on the dev set (recall@8 0.84 vs 0.76 for plain hybrid); see docs/benchmarks.md.
 RRF_K = 10
+_VOCAB_WORD = re.compile(r"[A-Za-z][A-Za-z'-]{2,}")
 REPEAT_WORDS = 8  # a clause of at least this many words inside another one is a repeat of it
 W = [1.0, 1.0, 0.7]  # dense, BM25, section-heading match
 
@@ -47,6 +49,8 @@ class _VersionIndex:
     bm25: object
     section_vectors: np.ndarray  # one row per clause: its section heading's embedding
     word_share: dict[str, float] | None = None
+    words: list[str] | None = None  # the version's own words as written, lower-cased
+    word_vectors: np.ndarray | None = None
 
 
 class Retriever:
@@ -94,6 +98,23 @@ class Retriever:
                     counts[w] = counts.get(w, 0) + 1
             idx.word_share = {w: n / max(len(idx.clauses), 1) for w, n in counts.items()}
         return idx.word_share
+
+    def nearest_word(self, scope: Scope, word: str) -> tuple[str, float]:
+        """The version's word closest in meaning to `word` (MiniLM cosine), e.g. "boss" -> ("job", 0.63).
+
+        The version's words are embedded once per process (and cached on disk with the clauses' vectors).
+        """
+        idx = self.index(scope)
+        with self._lock:
+            if idx.words is None:
+                words = sorted({w.lower() for c in idx.clauses for w in _VOCAB_WORD.findall(f"{c.section} {c.text}")})
+                idx.word_vectors, _ = self.embedder.embed_cached([content_hash("word:" + w) for w in words], words)
+                idx.words = words
+        if not idx.words:
+            return "", 0.0
+        sims = idx.word_vectors @ self.embedder.embed_query(word.lower())
+        best = int(np.argmax(sims))
+        return idx.words[best], float(sims[best])
 
     def _info(self, scope: Scope) -> VersionInfo:
         info = self.store.get_version(scope.service, scope.document, scope.version)

@@ -40,6 +40,15 @@ def test_each_condition_alone_keeps_the_answer():
                                    closest=0.4)
 
 
+def test_a_missing_word_with_a_close_policy_word_is_not_missing():
+    weight = {"royalti": 0.12, "browser": 0.02}
+    q = "do you pay Royalties for my browser data?"
+    near = {"Royalties": ("fees", abstain.SAME_MEANING)}
+    assert abstain.unaddressed(q, weight, VOCAB, LEADING, closest=0.4, nearest=near.get) == []
+    far = {"Royalties": ("cookies", abstain.SAME_MEANING - 0.01)}
+    assert abstain.unaddressed(q, weight, VOCAB, LEADING, closest=0.4, nearest=far.get) == ["Royalties"]
+
+
 def test_glossary_terms_count_as_the_focus_word():
     leading = [hit("We share information with law enforcement in response to a legal process.")]
     vocab = {"share", "inform", "law", "enforc", "legal", "process"}
@@ -72,6 +81,21 @@ def test_near_topic_question_abstains_with_related_clauses(answerer):
     a = answerer.ask("Will X pay me royalties when my posts are used to train Grok?", "x")
     assert a.abstained and not a.citations and a.related
     assert "does not address" in a.text and "never uses the word “royalties”" in a.text
+
+
+def test_nearest_word_finds_the_policys_own_word(answerer):
+    r = answerer.retriever
+    word, cos = r.nearest_word(r.resolve("meta"), "religion")
+    assert word == "religious" and cos >= abstain.SAME_MEANING
+    word, cos = r.nearest_word(r.resolve("x"), "horoscope")
+    assert cos < abstain.SAME_MEANING
+
+
+def test_a_question_in_everyday_words_is_answered_in_the_policys_words(answerer):
+    # Google's policy never says "pick" (its nearest word is "choose"); without that it abstained
+    a = answerer.ask("can google pick ads from my gmail?", "google")
+    assert not a.abstained
+    assert any("personalized ads based on your content from Drive, Gmail, or Photos" in c.text for c in a.citations)
 
 
 @pytest.mark.parametrize("service, question", [
