@@ -18,9 +18,9 @@ from settings import Settings
 
 # Fusion constants chosen on the dev set (recall@8 0.84 vs 0.76 for plain hybrid); see docs/benchmarks.md.
 RRF_K = 10
-_VOCAB_WORD = re.compile(r"[A-Za-z][A-Za-z'-]{2,}")
-REPEAT_WORDS = 8  # a clause of at least this many words inside another one is a repeat of it
 W = [1.0, 1.0, 0.7]  # dense, BM25, section-heading match
+REPEAT_WORDS = 8  # a clause of at least this many words inside another one is a repeat of it
+_VOCAB_WORD = re.compile(r"[A-Za-z][A-Za-z'-]{2,}")
 
 
 class ScopeError(ValueError):
