@@ -191,9 +191,9 @@ class ClauseStore:
 
     @staticmethod
     def _meta(c: Clause, sha: str) -> dict:
+        # only what queries and deletes filter on (the catalog has the rest): each field costs upsert time
         return {"service": c.service, "document": c.document, "version": c.version, "sha": sha,
-                "vkey": _vkey(c.service, c.document, c.version, sha),
-                "section": c.section, "ordinal": c.ordinal, "content_hash": c.content_hash}
+                "vkey": _vkey(c.service, c.document, c.version, sha)}
 
     def query(self, vector: np.ndarray, info: VersionInfo, n: int) -> list[tuple[str, float]]:
         """(clause_id, cosine similarity) of the n nearest clauses of one complete version."""
