@@ -8,8 +8,9 @@ from dataclasses import replace
 from ingest.records import Answer, ClauseChange
 from qa import abstain
 from qa.compare import align
+from qa.dates import dates_in
 from qa.records import Draft, Hit, Scope
-from qa.retrieve import Retriever, previous_version, tokenize
+from qa.retrieve import Retriever, ScopeError, previous_version, tokenize
 from qa.verify import make_citation, verify
 from settings import Settings
 
@@ -50,6 +51,15 @@ def is_change_question(question: str) -> bool:
     return bool(CHANGE_WORDS.search(question))
 
 
+def topic_of(question: str) -> str:
+    """What to search for: a change question without its change words ("new", "changed", "since"),
+    which the comparison answers, and which would otherwise find clauses about policy changes."""
+    if not is_change_question(question):
+        return question
+    topic = re.sub(r"\s+", " ", CHANGE_WORDS.sub(" ", question)).strip()
+    return topic if len(topic.split()) >= 2 else question
+
+
 def best_quote(text: str, question: str, limit: int = 300) -> str:
     """The sentence of a clause that shares most words with the question (verbatim), or the clause."""
     if len(text) <= limit:
@@ -77,14 +87,37 @@ class Answerer:
         t0 = time.perf_counter()
         q = check_question(question, self.settings.max_question_chars)
         scope = self.retriever.resolve(service, document, version, as_of)
-        hits = self.retriever.search(q, scope, k=16 if is_change_question(q) else 8)
+        earlier = None
+        if not (version or as_of):
+            scope, earlier = self._scopes_named_in(q, scope)
+        hits = self.retriever.search(topic_of(q), scope, k=16 if is_change_question(q) else 8)
         t1 = time.perf_counter()
-        answer = self._compose(q, scope, hits)
+        answer = self._compose(q, scope, hits, earlier)
         timings = {"retrieve_ms": round((t1 - t0) * 1000, 1), "total_ms": round((time.perf_counter() - t0) * 1000, 1)}
         return replace(answer, id=id, timings=timings)
 
-    def _compose(self, q: str, scope: Scope, hits: list[Hit]) -> Answer:
-        prev = self._previous(scope) if is_change_question(q) else None
+    def _scopes_named_in(self, q: str, newest: Scope) -> tuple[Scope, Scope | None]:
+        """The version a question's dates point at, and the earlier one it compares with, if it names one.
+
+        "in September 2023" asks about the version in effect then; "since May 2023", or a second,
+        earlier date, names the version to compare with. A date before the first indexed version is
+        passed over (the newest version answers).
+        """
+        def at(day: str) -> Scope | None:
+            try:
+                return self.retriever.resolve(newest.service, newest.document, as_of=day)
+            except ScopeError:
+                return None
+
+        mentions = dates_in(q)
+        plain = [at(m.date) for m in mentions if not m.since]
+        since = [at(m.date) for m in mentions if m.since]
+        asked = max((s for s in plain if s), key=lambda s: s.version, default=newest)
+        before = [s for s in since + plain if s and s.version < asked.version]
+        return asked, min(before, key=lambda s: s.version, default=None)
+
+    def _compose(self, q: str, scope: Scope, hits: list[Hit], earlier: Scope | None = None) -> Answer:
+        prev = (earlier or self._previous(scope)) if is_change_question(q) else None
         ordered = self._favour_changes(prev, scope, hits) if prev is not None else hits
         missing = self.unaddressed(q, scope, hits, ordered, prev)
         if missing is not None:
@@ -111,7 +144,8 @@ class Answerer:
             gone_hits, gone, gone_notes = self._dropped(q, prev, scope, len(cited) + len(extra))
             cited += extra + gone
             changes += [ClauseChange("removed", h.clause.section, h.clause, None) for h in gone_hits]
-            lines += ["", f"Compared with the previous version ({prev.version}):"] + notes + gone_notes
+            which = f"the previous version ({prev.version})" if prev == self._previous(scope) else f"version {prev.version}"
+            lines += ["", f"Compared with {which}:"] + notes + gone_notes
         elif is_change_question(q):
             lines += ["", f"This is the first indexed version of {_name(scope)}; there is nothing earlier to compare."]
         return Answer(q, scope.service, scope.document, scope.version, "\n".join(lines), tuple(cited),
@@ -137,7 +171,7 @@ class Answerer:
         """Clauses of the previous version on this question that the asked-about version no longer has."""
         self._changes_for(prev, scope, [])
         removed = self._removed[(prev.key, scope.key)]
-        hits = [h for h in self.retriever.search(q, prev, k=5) if h.clause.clause_id in removed][:MAX_DROPPED]
+        hits = [h for h in self.retriever.search(topic_of(q), prev, k=5) if h.clause.clause_id in removed][:MAX_DROPPED]
         cited = [make_citation(start + i + 1, h, best_quote(h.clause.text, q)) for i, h in enumerate(hits)]
         notes = [f"[{c.n}] ({prev.version}, {c.section}) is no longer in this version: “{c.quote}”" for c in cited]
         return hits, cited, notes
@@ -175,7 +209,7 @@ class Answerer:
         if not abstain.may_abstain(q, words, share.keys(), closest):
             return None
         weight = abstain.weights(q, words, self.retriever.embedder.encode)
-        before = self.retriever.search(q, prev, k=abstain.SUPPORT_CLAUSES) if prev is not None else []
+        before = self.retriever.search(topic_of(q), prev, k=abstain.SUPPORT_CLAUSES) if prev is not None else []
         missing = abstain.unaddressed(q, weight, share.keys(), ordered, closest, before,
                                       lambda word: self.retriever.nearest_word(scope, word))
         return missing or None

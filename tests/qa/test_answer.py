@@ -155,3 +155,22 @@ def test_only_substantial_repeats_are_dropped_and_order_is_kept():
     kept = [h.clause.text for h in _distinct([hit(i, t) for i, t in enumerate(texts)], k=10)]
     assert kept == [texts[0], texts[1], texts[3], texts[5]]
     assert [h.clause.text for h in _distinct([hit(i, t) for i, t in enumerate(texts)], k=2)] == texts[:2]
+
+
+def test_a_date_in_the_question_picks_the_version_and_change_words_do_not_steer_the_search(answerer):
+    a = answerer.ask("what changed about biometrics in September 2023?", "x")
+    assert a.version == "2023-09-29" and "Compared with the previous version (2023-05-18)" in a.text
+    first = a.citations[0]
+    assert "biometric information" in first.text.lower() and "[1] is new" in a.text
+    assert not any(c.section.startswith("8. Changes To This Privacy Policy") for c in a.citations)
+
+
+def test_since_a_date_compares_the_newest_version_with_the_one_then(answerer):
+    a = answerer.ask("what changed about biometrics since May 2023?", "x")
+    assert a.version == "2026-01-15" and "Compared with version 2023-05-18:" in a.text
+    assert {c.version for c in a.citations} == {"2026-01-15", "2023-05-18"}
+
+
+def test_a_chosen_version_or_date_wins_over_the_question_and_early_dates_are_passed_over(answerer):
+    assert answerer.ask("what changed about biometrics in September 2023?", "x", as_of="2025-01-01").version == "2024-11-15"
+    assert answerer.ask("What did X say about DMs in March 2015?", "x").version == "2026-01-15"
