@@ -96,6 +96,15 @@ def version_choices(answerer: Answerer, policy: str) -> list[tuple[str, str]]:
     return [(f"{d} (newest)" if i == 0 else f"{d}", d) for i, d in enumerate(dates)]
 
 
+ASK_NEWEST = ("newest, or the date the question names", "")
+
+
+def ask_version_choices(answerer: Answerer, policy: str) -> list[tuple[str, str]]:
+    """The versions a question can be asked of: first the default (the newest version, unless the
+    question names a date such as "in September 2023"), then each version."""
+    return [ASK_NEWEST, *version_choices(answerer, policy)]
+
+
 def _split(policy: str) -> tuple[str, str]:
     service, _, document = (policy or "").partition("/")
     if not service:
@@ -315,8 +324,7 @@ def build_app(settings: Settings, answerer: Answerer | None = None) -> gr.Blocks
     newest = versions[0][1] if versions else None
 
     def version_dd(policy):
-        vs = version_choices(A, policy)
-        return gr.Dropdown(choices=vs, value=vs[0][1] if vs else None)
+        return gr.Dropdown(choices=ask_version_choices(A, policy), value="")
 
     def two_versions(policy):
         vs = version_choices(A, policy)
@@ -328,7 +336,8 @@ def build_app(settings: Settings, answerer: Answerer | None = None) -> gr.Blocks
         gr.Markdown(NOTE, elem_id="backend-note")
         with gr.Row():
             policy = gr.Dropdown(policies, value=first, label="Policy (service/document)", elem_id="policy")
-            version = gr.Dropdown(versions, value=newest, label="Version (effective date)", elem_id="version")
+            version = gr.Dropdown(ask_version_choices(A, first), value="", label="Version (effective date)",
+                                  elem_id="version")
             as_of = gr.Textbox(label="…or as of date (YYYY-MM-DD, overrides version)", elem_id="as-of")
         answers = gr.State([])
         with gr.Tabs():

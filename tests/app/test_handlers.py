@@ -69,6 +69,14 @@ def test_version_choices_are_newest_first_with_effective_dates(answerer):
         ("2025-02-01 (newest)", "2025-02-01"), ("2023-10-01", "2023-10-01"), ("2022-03-01", "2022-03-01")]
 
 
+def test_the_default_version_lets_a_date_in_the_question_choose(answerer):
+    assert app.ask_version_choices(answerer, CHIRP)[:2] == [app.ASK_NEWEST, ("2025-02-01 (newest)", "2025-02-01")]
+    default = app.ask_answer(answerer, "What changed in the October 2023 policy?", CHIRP, "", "")
+    chosen = app.ask_answer(answerer, "What changed in the October 2023 policy?", CHIRP, "2025-02-01", "")
+    assert (default.version, chosen.version) == ("2023-10-01", "2025-02-01")
+    assert "Compared with the previous version (2022-03-01)" in default.text
+
+
 def test_abstention_says_so_and_lists_related_clauses_apart(answerer):
     history, cards, answers, _, _ = app.ask(
         answerer, "What is the airspeed velocity of an unladen swallow?", CHIRP, "", "", [], [])
