@@ -21,6 +21,7 @@ CHANGE_WORDS = re.compile(
 SENTENCE = re.compile(r"[^.!?;]+(?:[.!?;]+[\"”’)]*|$)")
 ABSTAIN_TEXT = "The {name} policy (version {version}) does not address this question."
 NEVER_USES = " It never uses the word{s} {words}; if the policy has its own word for it, try that."
+DATED = "The question names a date, so this is version {version}; the newest is {newest}."
 MAX_CITED = 5
 CITED_CHARS = 1400    # budget of clause text per answer: enough to decide, short enough to read
 MIN_SHARE = 0.45      # a clause is cited when its fused score is at least this share of the best
@@ -86,13 +87,15 @@ class Answerer:
         """Answer one question about one policy version (newest, as of a date, or named)."""
         t0 = time.perf_counter()
         q = check_question(question, self.settings.max_question_chars)
-        scope = self.retriever.resolve(service, document, version, as_of)
+        scope = newest = self.retriever.resolve(service, document, version, as_of)
         earlier = None
         if not (version or as_of):
-            scope, earlier = self._scopes_named_in(q, scope)
+            scope, earlier = self._scopes_named_in(q, newest)
         hits = self.retriever.search(topic_of(q), scope, k=16 if is_change_question(q) else 8)
         t1 = time.perf_counter()
         answer = self._compose(q, scope, hits, earlier)
+        if scope != newest:
+            answer = replace(answer, text=f"{answer.text}\n\n{DATED.format(version=scope.version, newest=newest.version)}")
         timings = {"retrieve_ms": round((t1 - t0) * 1000, 1), "total_ms": round((time.perf_counter() - t0) * 1000, 1)}
         return replace(answer, id=id, timings=timings)
 

@@ -160,6 +160,7 @@ def test_only_substantial_repeats_are_dropped_and_order_is_kept():
 def test_a_date_in_the_question_picks_the_version_and_change_words_do_not_steer_the_search(answerer):
     a = answerer.ask("what changed about biometrics in September 2023?", "x")
     assert a.version == "2023-09-29" and "Compared with the previous version (2023-05-18)" in a.text
+    assert a.text.endswith("The question names a date, so this is version 2023-09-29; the newest is 2026-01-15.")
     first = a.citations[0]
     assert "biometric information" in first.text.lower() and "[1] is new" in a.text
     assert not any(c.section.startswith("8. Changes To This Privacy Policy") for c in a.citations)
@@ -168,6 +169,7 @@ def test_a_date_in_the_question_picks_the_version_and_change_words_do_not_steer_
 def test_since_a_date_compares_the_newest_version_with_the_one_then(answerer):
     a = answerer.ask("what changed about biometrics since May 2023?", "x")
     assert a.version == "2026-01-15" and "Compared with version 2023-05-18:" in a.text
+    assert "The question names a date" not in a.text
     assert {c.version for c in a.citations} == {"2026-01-15", "2023-05-18"}
 
 
