@@ -1,0 +1,47 @@
+"""Check training-question files: every quote verbatim, labels well-formed, no repeats; print counts.
+
+    python -m train.check train/questions/*.jsonl
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from pathlib import Path
+
+from train.data import load, norm, problems, shares_no_word
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Exit 1 when any example has a problem; the counts are printed either way."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("files", nargs="+", type=Path)
+    args = parser.parse_args(argv)
+    seen: dict[str, str] = {}
+    bad, examples = [], []
+    for path in args.files:
+        exs, malformed = load(path)
+        bad += malformed
+        for ex in exs:
+            bad += problems(ex)
+            q = norm(ex.question)
+            if q in seen:
+                bad.append(f"{ex.where}: same question as {seen[q]}")
+            seen.setdefault(q, ex.where)
+        examples += exs
+    per_doc = Counter((ex.key, ex.answerable) for ex in examples)
+    for key in sorted({k for k, _ in per_doc}):
+        print(f"{key:60} answerable {per_doc[(key, True)]:4}  unanswerable {per_doc[(key, False)]:4}")
+    answerable = [ex for ex in examples if ex.answerable]
+    no_word = sum(shares_no_word(ex) for ex in answerable)
+    print(f"\n{len(answerable)} answerable, {len(examples) - len(answerable)} unanswerable over "
+          f"{len({ex.key for ex in examples})} documents; {no_word} answerable "
+          f"({no_word / max(len(answerable), 1):.0%}) share no content word with their evidence")
+    for line in bad:
+        print(line, file=sys.stderr)
+    print(f"{len(bad)} problem(s)", file=sys.stderr)
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
