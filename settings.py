@@ -19,10 +19,11 @@ class Settings:
     data_dir: Path = field(default_factory=lambda: ROOT / "data")
     chroma_url: str = ""
     embedding_model: str = "all-MiniLM-L6-v2"
+    models_dir: Path = field(default_factory=lambda: ROOT / "models")
     chunk_recipe: str = "clauses-v5"
     max_clause_chars: int = 1200
     k: int = 6
-    candidates: int = 30
+    candidates: int = 32
     llm_base_url: str = ""
     llm_model: str = ""
     llm_api_key: str = ""

@@ -1,8 +1,7 @@
-"""Hybrid retrieval over one policy version: dense (Chroma) + BM25 (bm25s), fused, reranked."""
+"""Retrieval over one policy version: hybrid candidates (dense + BM25), ranked by the trained ranker."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 import threading
 from dataclasses import dataclass
 
@@ -12,15 +11,14 @@ from ingest.embedder import Embedder
 from ingest.pipeline import open_store
 from ingest.records import Clause, content_hash
 from ingest.store import ClauseStore, VersionInfo
-from qa.glossary import expand
+from qa import rank
+from qa.rank import Candidate
 from qa.records import Hit, Scope
 from settings import Settings
 
-# Fusion constants chosen on the dev set (recall@8 0.84 vs 0.76 for plain hybrid); see docs/benchmarks.md.
-RRF_K = 10
-W = [1.0, 1.0, 0.7]  # dense, BM25, section-heading match
+RRF_K = 10  # reciprocal-rank fusion constant of the plain hybrid mode (a baseline in bench/)
 REPEAT_WORDS = 8  # a clause of at least this many words inside another one is a repeat of it
-_VOCAB_WORD = re.compile(r"[A-Za-z][A-Za-z'-]{2,}")
+MODES = ("learned", "hybrid", "dense", "bm25")
 
 
 class ScopeError(ValueError):
@@ -42,22 +40,33 @@ def tokenize(texts: list[str]) -> list[list[str]]:
 
 @dataclass
 class _VersionIndex:
-    """Per-version lexical index and clause vectors, built once per process."""
+    """Per-version lexical index, clause words and heading vectors, built once per process."""
 
     clauses: list[Clause]
     by_id: dict[str, int]
     bm25: object
     section_vectors: np.ndarray  # one row per clause: its section heading's embedding
-    word_share: dict[str, float] | None = None
-    words: list[str] | None = None  # the version's own words as written, lower-cased
-    word_vectors: np.ndarray | None = None
+    words: list[frozenset[str]]  # stemmed words of each clause with its section and lead-in
+    heading_words: list[frozenset[str]]
+    vocabulary: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """The ranked clauses of one version for a question, and how likely it is that they address it."""
+
+    hits: list[Hit]
+    addressed: float  # the answerability model's probability that the version addresses the question
 
 
 class Retriever:
     """Finds the clauses of one version that bear on a question; one per process, thread-safe."""
 
-    def __init__(self, settings: Settings, store: ClauseStore | None = None, embedder: Embedder | None = None):
+    def __init__(self, settings: Settings, store: ClauseStore | None = None, embedder: Embedder | None = None,
+                 models: rank.Models | None = None, *, learned: bool = True):
         self.settings = settings
+        # a missing or damaged model file stops here, at start-up; `train/` mines without models
+        self.models = models or (rank.load(settings.models_dir) if learned else None)
         self.store = store or open_store(settings)
         self.embedder = embedder or Embedder(settings.embedding_model, settings.data_dir)
         self._indexes: dict[str, _VersionIndex] = {}
@@ -76,45 +85,22 @@ class Retriever:
         key = f"{scope.key}:{info.sha256}"
         with self._lock:
             if key not in self._indexes:
-                import bm25s
-
-                clauses = self.store.clauses(scope.service, scope.document, scope.version)
-                bm25 = bm25s.BM25()
-                docs = [f"{c.section} {lead} {c.text}" for c, lead in zip(clauses, lead_ins(clauses))]
-                bm25.index(tokenize(docs), show_progress=False)
-                heads = [" ".join(c.heading_path[-2:]) or c.section for c in clauses]
-                vecs, _ = self.embedder.embed_cached([content_hash("heading:" + h) for h in heads], heads)
-                self._indexes[key] = _VersionIndex(clauses, {c.clause_id: i for i, c in enumerate(clauses)},
-                                                   bm25, vecs)
+                self._indexes[key] = self._build(scope)
             return self._indexes[key]
 
-    def word_share(self, scope: Scope) -> dict[str, float]:
-        """For every stemmed word of a version, the share of its clauses (with section titles) that use it."""
-        idx = self.index(scope)
-        if idx.word_share is None:
-            counts: dict[str, int] = {}
-            for doc in tokenize([f"{c.section} {c.text}" for c in idx.clauses]):
-                for w in set(doc):
-                    counts[w] = counts.get(w, 0) + 1
-            idx.word_share = {w: n / max(len(idx.clauses), 1) for w, n in counts.items()}
-        return idx.word_share
+    def _build(self, scope: Scope) -> _VersionIndex:
+        import bm25s
 
-    def nearest_word(self, scope: Scope, word: str) -> tuple[str, float]:
-        """The version's word closest in meaning to `word` (MiniLM cosine), e.g. "boss" -> ("job", 0.63).
-
-        The version's words are embedded once per process (and cached on disk with the clauses' vectors).
-        """
-        idx = self.index(scope)
-        with self._lock:
-            if idx.words is None:
-                words = sorted({w.lower() for c in idx.clauses for w in _VOCAB_WORD.findall(f"{c.section} {c.text}")})
-                idx.word_vectors, _ = self.embedder.embed_cached([content_hash("word:" + w) for w in words], words)
-                idx.words = words
-        if not idx.words:
-            return "", 0.0
-        sims = idx.word_vectors @ self.embedder.embed_query(word.lower())
-        best = int(np.argmax(sims))
-        return idx.words[best], float(sims[best])
+        clauses = self.store.clauses(scope.service, scope.document, scope.version)
+        docs = [f"{c.section} {lead} {c.text}" for c, lead in zip(clauses, lead_ins(clauses))]
+        stems = tokenize(docs)
+        bm25 = bm25s.BM25()
+        bm25.index(stems, show_progress=False)
+        heads = [" ".join(c.heading_path[-2:]) or c.section for c in clauses]
+        vecs, _ = self.embedder.embed_cached([content_hash("heading:" + h) for h in heads], heads)
+        words = [frozenset(s) for s in stems]
+        return _VersionIndex(clauses, {c.clause_id: i for i, c in enumerate(clauses)}, bm25, vecs, words,
+                             [frozenset(s) for s in tokenize(heads)], frozenset().union(*words))
 
     def _info(self, scope: Scope) -> VersionInfo:
         info = self.store.get_version(scope.service, scope.document, scope.version)
@@ -122,26 +108,62 @@ class Retriever:
             raise ScopeError(f"{scope.key} is not indexed")
         return info
 
-    def search(self, question: str, scope: Scope, k: int | None = None, mode: str = "rerank",
+    def search(self, question: str, scope: Scope, k: int | None = None, mode: str = "learned",
                vector: np.ndarray | None = None) -> list[Hit]:
-        """Top-k clauses of the scoped version; mode is 'rerank' (default), 'hybrid', 'dense' or 'bm25'."""
+        """Top-k clauses of the scoped version; mode is 'learned' (default), 'hybrid', 'dense' or 'bm25'."""
+        if mode == "learned":
+            return self.rank(question, scope, k, vector).hits
         k = k or self.settings.k
         idx = self.index(scope)
         n = min(self.settings.candidates, len(idx.clauses))
         if n == 0:
             return []
-        query = expand(question) if mode == "rerank" else question
         if vector is None and mode != "bm25":
-            vector = self._query_vector(query)
-        dense = self._dense(question, scope, n, vector) if mode != "bm25" else {}
-        lexical = self._lexical(query, idx, n) if mode != "dense" else {}
-        rankings = [sorted(dense, key=dense.get, reverse=True), sorted(lexical, key=lexical.get, reverse=True)]
-        if mode == "rerank":
-            rankings.append(self._by_section(vector, idx, set(dense) | set(lexical), dense))
-        fused = rrf(rankings, W)
+            vector = self._query_vector(question)
+        dense = dict(self.store.query(vector, self._info(scope), n)) if mode != "bm25" else {}
+        lexical = self._lexical(question, idx, n) if mode != "dense" else {}
+        fused = rrf([sorted(dense, key=dense.get, reverse=True), sorted(lexical, key=lexical.get, reverse=True)])
         hits = [Hit(idx.clauses[idx.by_id[cid]], s, dense.get(cid, 0.0), lexical.get(cid, 0.0))
                 for cid, s in fused.items() if cid in idx.by_id]
         return _distinct(sorted(hits, key=lambda h: h.score, reverse=True), k)
+
+    def rank(self, question: str, scope: Scope, k: int | None = None, vector: np.ndarray | None = None) -> Ranking:
+        """The candidates ranked by the trained ranker, and the answerability of the question."""
+        cands, vocabulary, words = self.candidates(question, scope, vector)
+        if not cands:
+            return Ranking([], 0.0)
+        probs = self.models.ranker.predict(rank.ranker_features(cands))
+        feats = rank.answer_features(probs, cands, vocabulary, words)
+        addressed = float(self.models.answerable.predict(feats)[0])
+        hits = [Hit(c.clause, float(p), c.dense, c.bm25) for c, p in zip(cands, probs)]
+        hits.sort(key=lambda h: (-h.score, h.clause.ordinal))
+        return Ranking(_distinct(hits, k or self.settings.k), addressed)
+
+    def candidates(self, question: str, scope: Scope,
+                   vector: np.ndarray | None = None) -> tuple[list[Candidate], float, int]:
+        """The dense and BM25 candidates of a version with their signals; the share of the question's
+        words that the version uses, and how many words the question has."""
+        idx = self.index(scope)
+        n = min(self.settings.candidates, len(idx.clauses))
+        if n == 0:
+            return [], 0.0, 0
+        vector = self._query_vector(question) if vector is None else vector
+        dense = dict(self.store.query(vector, self._info(scope), n))
+        lexical = self._lexical(question, idx, n)
+        ids = [cid for cid in dict.fromkeys([*dense, *lexical]) if cid in idx.by_id]
+        missing = [idx.clauses[idx.by_id[c]] for c in ids if c not in dense]
+        if missing:  # BM25-only candidates: their cosine from the cached clause vectors
+            vecs, _ = self.embedder.embed_cached([c.content_hash for c in missing], [c.text for c in missing])
+            dense.update((c.clause_id, float(v @ vector)) for c, v in zip(missing, vecs))
+        rows = [idx.by_id[c] for c in ids]
+        section = idx.section_vectors[rows] @ vector
+        q = question_words(question, scope)
+        d_rank = {c: i for i, c in enumerate(sorted(dense, key=dense.get, reverse=True))}
+        b_rank = {c: i for i, c in enumerate(sorted(lexical, key=lexical.get, reverse=True))}
+        cands = [Candidate(idx.clauses[r], dense[c], lexical.get(c, 0.0), float(s), d_rank[c],
+                           b_rank.get(c, 4 * n), _share(q, idx.words[r]), _share(q, idx.heading_words[r]))
+                 for c, r, s in zip(ids, rows, section)]
+        return cands, _share(q, idx.vocabulary), len(q)
 
     def _query_vector(self, query: str) -> np.ndarray:
         """The query's embedding; the last few are kept, since one answer searches several versions."""
@@ -155,21 +177,6 @@ class Retriever:
                 self._recent.pop(next(iter(self._recent)))
         return vector
 
-    def _dense(self, question: str, scope: Scope, n: int, vector: np.ndarray | None) -> dict[str, float]:
-        return dict(self.store.query(vector, self._info(scope), n))
-
-    @staticmethod
-    def _by_section(vector: np.ndarray, idx: _VersionIndex, candidates: set[str], dense: dict[str, float]) -> list[str]:
-        """Candidates ordered by how well their section heading matches the question."""
-        rows = sorted(idx.by_id[c] for c in candidates if c in idx.by_id)  # document order breaks ties
-        sims = idx.section_vectors[rows] @ vector if rows else np.zeros(0)
-
-        def key(p):
-            return -round(float(p[1]), 2), -dense.get(idx.clauses[p[0]].clause_id, 0), p[0]
-
-        order = sorted(zip(rows, sims), key=key)
-        return [idx.clauses[i].clause_id for i, _ in order]
-
     def _lexical(self, question: str, idx: _VersionIndex, n: int) -> dict[str, float]:
         tokens = tokenize([question])[0]
         if not tokens:
@@ -179,10 +186,19 @@ class Retriever:
         return {idx.clauses[i].clause_id: float(scores[i]) for i in top if scores[i] > 0}
 
 
+def question_words(question: str, scope: Scope) -> set[str]:
+    """The question's stemmed content words, less the service's own name."""
+    return set(tokenize([question])[0]) - set(tokenize([scope.service.replace("-", " ")])[0])
+
+
+def _share(words: set[str], within: frozenset[str]) -> float:
+    return len(words & within) / len(words) if words else 0.0
+
+
 def rrf(rankings: list[list[str]], weights: list[float] | None = None) -> dict[str, float]:
     """Reciprocal-rank fusion of several rankings of ids."""
     out: dict[str, float] = {}
-    for ranking, w in zip(rankings, weights or [1.0] * len(rankings)):
+    for ranking, w in zip(rankings, weights or [1.0] * len(rankings), strict=True):
         for rank, cid in enumerate(ranking):
             out[cid] = out.get(cid, 0.0) + w / (RRF_K + rank + 1)
     return out

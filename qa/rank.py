@@ -1,0 +1,156 @@
+"""The trained relevance models: which candidate clauses decide a question, and whether any does.
+
+Both are small networks over signals that retrieval already has (cosines of the fine-tuned
+bi-encoder, BM25, the section heading, word coverage), trained by `train/` on ClauseCite's own
+labelled questions over other companies' policies and stored as JSON in `models/`. Every model
+file is checked against the sha256 in `models/manifest.json` before it is used.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ingest.records import Clause
+
+MODELS = Path(__file__).resolve().parent.parent / "models"
+REBUILD = "rebuild it with `make model` (about 45 minutes) or restore it with `git checkout -- models/`"
+
+
+class ModelError(RuntimeError):
+    """A model file is missing or damaged; the message names it and says how to rebuild it."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One candidate clause with the signals retrieval found for it."""
+
+    clause: Clause
+    dense: float            # cosine of question and clause (bi-encoder)
+    bm25: float             # BM25 score of the clause with its section and lead-in (0 when absent)
+    section: float          # cosine of question and section heading
+    dense_rank: int         # 0-based rank among the version's clauses by `dense`
+    bm25_rank: int          # 0-based rank by `bm25` (a large number when absent)
+    coverage: float         # share of the question's words in the clause, its section or lead-in
+    heading_coverage: float  # share of the question's words in its section heading
+
+
+RANKER_FEATURES = ("dense", "dense_gap", "dense_rank", "bm25_norm", "bm25_log", "bm25_rank", "section",
+                   "section_gap", "coverage", "heading_coverage", "length", "is_item")
+ANSWER_FEATURES = ("p1", "p2", "p3", "dense1", "coverage1", "vocabulary", "words", "bm25_log1")
+
+
+def ranker_features(cands: list[Candidate]) -> np.ndarray:
+    """One row of RANKER_FEATURES per candidate (some are relative to the best candidate)."""
+    if not cands:
+        return np.zeros((0, len(RANKER_FEATURES)), np.float32)
+    dense = np.array([c.dense for c in cands])
+    bm25 = np.array([c.bm25 for c in cands])
+    section = np.array([c.section for c in cands])
+    rows = np.column_stack([
+        dense, dense - dense.max(), [1 / (1 + c.dense_rank) for c in cands],
+        bm25 / bm25.max() if bm25.max() > 0 else np.zeros_like(bm25), np.log1p(bm25),
+        [1 / (1 + c.bm25_rank) for c in cands], section, section - section.max(),
+        [c.coverage for c in cands], [c.heading_coverage for c in cands],
+        [math.log(1 + len(c.clause.text)) / 7 for c in cands],
+        [1.0 if c.clause.kind in ("bullet", "row") else 0.0 for c in cands],
+    ])
+    return rows.astype(np.float32)
+
+
+def answer_features(probs: np.ndarray, cands: list[Candidate], vocabulary: float, words: int) -> np.ndarray:
+    """ANSWER_FEATURES of one question from its ranked candidates (best first)."""
+    p = list(np.sort(probs)[::-1][:3]) + [0.0] * 3
+    order = np.argsort(-probs)[:3]
+    return np.array([p[0], p[1], p[2], max((c.dense for c in cands), default=0.0),
+                     max((cands[i].coverage for i in order), default=0.0), vocabulary, math.log1p(words),
+                     math.log1p(max((c.bm25 for c in cands), default=0.0))], np.float32)
+
+
+@dataclass(frozen=True)
+class Network:
+    """A small feed-forward classifier: standardised inputs, ReLU hidden layers, sigmoid output."""
+
+    features: tuple[str, ...]
+    mean: np.ndarray
+    scale: np.ndarray
+    layers: tuple[tuple[np.ndarray, np.ndarray], ...]
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Probabilities for the rows of x (columns in `features` order)."""
+        h = (np.atleast_2d(x) - self.mean) / self.scale
+        for i, (w, b) in enumerate(self.layers):
+            h = h @ w + b
+            if i < len(self.layers) - 1:
+                h = np.maximum(h, 0.0)
+        return 1.0 / (1.0 + np.exp(-h[:, 0]))
+
+    def to_dict(self) -> dict:
+        """A JSON-ready form (what `train/` writes)."""
+        return {"features": list(self.features), "mean": self.mean.tolist(), "scale": self.scale.tolist(),
+                "layers": [{"w": w.tolist(), "b": b.tolist()} for w, b in self.layers]}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Network:
+        """The network a `to_dict` wrote."""
+        layers = tuple((np.array(x["w"], np.float64), np.array(x["b"], np.float64)) for x in d["layers"])
+        return cls(tuple(d["features"]), np.array(d["mean"]), np.array(d["scale"]), layers)
+
+
+@dataclass(frozen=True)
+class Models:
+    """The shipped relevance models and the answer-state thresholds chosen with them."""
+
+    ranker: Network
+    answerable: Network
+    addressed: float  # p(answerable) at or above this: the policy addresses the question
+    partly: float     # at or above this (and below `addressed`): it talks about it, without settling it
+    cite_share: float  # a clause is cited when its relevance is at least this share of the best one
+    encoder: Path     # the fine-tuned bi-encoder's folder
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file, read in blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def check_files(folder: Path = MODELS) -> dict:
+    """The manifest, after checking that every file it lists is present with its sha256."""
+    manifest_path = folder / "manifest.json"
+    try:
+        manifest = json.loads(manifest_path.read_text("utf-8"))
+        files = manifest["files"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelError(f"{manifest_path} is missing or unreadable ({exc}); {REBUILD}") from None
+    for name, digest in files.items():
+        path = folder / name
+        if not path.is_file():
+            raise ModelError(f"model file {path} is missing; {REBUILD}")
+        if sha256_file(path) != digest:
+            raise ModelError(f"model file {path} is damaged (its sha256 does not match models/manifest.json); "
+                             f"{REBUILD}")
+    return manifest
+
+
+_LOADED: dict[Path, Models] = {}
+
+
+def load(folder: Path = MODELS) -> Models:
+    """The checked models of a folder, loaded once per process."""
+    folder = Path(folder).resolve()
+    if folder not in _LOADED:
+        manifest = check_files(folder)
+        ranker = Network.from_dict(json.loads((folder / "ranker.json").read_text("utf-8")))
+        answerable = json.loads((folder / "answerable.json").read_text("utf-8"))
+        t = answerable["thresholds"]
+        _LOADED[folder] = Models(ranker, Network.from_dict(answerable), t["addressed"], t["partly"],
+                                 t["cite_share"], folder / manifest["encoder"])
+    return _LOADED[folder]
