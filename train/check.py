@@ -17,16 +17,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("files", nargs="+", type=Path)
     args = parser.parse_args(argv)
-    seen: dict[str, str] = {}
+    seen: dict[str, str] = {}  # document and question -> where first seen
     bad, examples = [], []
     for path in args.files:
         exs, malformed = load(path)
         bad += malformed
         for ex in exs:
             bad += problems(ex)
-            q = norm(ex.question)
+            q = f"{ex.key} {norm(ex.question)}"  # one question may fairly be asked of two policies
             if q in seen:
-                bad.append(f"{ex.where}: same question as {seen[q]}")
+                bad.append(f"{ex.where}: same question about the same document as {seen[q]}")
             seen.setdefault(q, ex.where)
         examples += exs
     per_doc = Counter((ex.key, ex.answerable) for ex in examples)

@@ -1,0 +1,160 @@
+"""Fit the ranker and the answerability model on collected candidate signals; choose thresholds."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from qa.rank import ANSWER_FEATURES, RANKER_FEATURES, Network, answer_features, select
+
+FOLDS = 5
+
+
+def _network(model, scaler, features) -> Network:
+    """A fitted scikit-learn classifier (logistic or MLP) as a JSON-ready Network."""
+    if hasattr(model, "coefs_"):
+        layers = tuple((np.asarray(w), np.asarray(b)) for w, b in zip(model.coefs_, model.intercepts_, strict=True))
+    else:
+        layers = ((model.coef_.T.copy(), model.intercept_.copy()),)
+    return Network(tuple(features), scaler.mean_.copy(), np.where(scaler.scale_ > 0, scaler.scale_, 1.0), layers)
+
+
+def _fit(kind: str, X: np.ndarray, y: np.ndarray, features, seed: int) -> Network:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler().fit(X)
+    model = (MLPClassifier((24,), alpha=1e-3, max_iter=300, early_stopping=True, random_state=seed)
+             if kind == "mlp" else LogisticRegression(C=1.0, max_iter=2000))
+    model.fit(scaler.transform(X), y)
+    return _network(model, scaler, features)
+
+
+def _folds(groups: list[str]) -> list[int]:
+    """Fold number of each row: services dealt round-robin, so no service is on both sides."""
+    names = sorted(set(groups))
+    fold = {g: i % FOLDS for i, g in enumerate(names)}
+    return [fold[g] for g in groups]
+
+
+def _oof(kind: str, rows: list[dict], seed: int) -> list[np.ndarray]:
+    """Out-of-fold ranker probabilities for every row's candidates."""
+    fold = _folds([r["example"].service for r in rows])
+    out: list[np.ndarray] = [np.zeros(0)] * len(rows)
+    for f in range(FOLDS):
+        train = [r for r, k in zip(rows, fold, strict=True) if k != f and len(r["X"])]
+        net = _fit(kind, np.vstack([r["X"] for r in train]), np.concatenate([r["y"] for r in train]),
+                   RANKER_FEATURES, seed)
+        for i, r in enumerate(rows):
+            if fold[i] == f:
+                out[i] = net.predict(r["X"]) if len(r["X"]) else np.zeros(0)
+    return out
+
+
+def hybrid_scores(row: dict) -> np.ndarray:
+    """Today's plain hybrid order (reciprocal-rank fusion of the dense and BM25 ranks), as a baseline."""
+    return np.array([1 / (11 + c.dense_rank) + 1 / (11 + c.bm25_rank) for c in row["cands"]])
+
+
+def rank_metrics(rows: list[dict], scores: list[np.ndarray]) -> dict:
+    """recall@1/3/5 (an evidence clause in the top k) and MRR over the answerable rows."""
+    ranks = []
+    for r, s in zip(rows, scores, strict=True):
+        if not r["example"].answerable:
+            continue
+        order = np.argsort(-s, kind="stable")
+        hit = [i for i, j in enumerate(order) if r["y"][j] > 0]
+        ranks.append(hit[0] + 1 if hit else None)
+    n = max(len(ranks), 1)
+    out = {f"recall@{k}": round(sum(1 for x in ranks if x and x <= k) / n, 3) for k in (1, 3, 5)}
+    out["MRR"] = round(sum(1 / x for x in ranks if x) / n, 3)
+    return out
+
+
+def fit_all(rows: list[dict], seed: int = 13) -> dict:
+    """The ranker, the answerability model, thresholds, and their out-of-fold metrics."""
+    answerable = [r for r in rows if r["example"].answerable and len(r["X"])]
+    metrics = {"questions": len(rows), "answerable": len(answerable),
+               "hybrid": rank_metrics(answerable, [hybrid_scores(r) for r in answerable])}
+    oof = {kind: _oof(kind, rows, seed) for kind in ("logistic", "mlp")}
+    for kind, probs in oof.items():
+        metrics[kind] = rank_metrics(answerable, [p for r, p in zip(rows, probs, strict=True)
+                                                  if r["example"].answerable and len(r["X"])])
+    kind = max(oof, key=lambda k: (metrics[k]["recall@5"], metrics[k]["MRR"]))
+    metrics["ranker"] = kind
+    probs = oof[kind]
+    ranker = _fit(kind, np.vstack([r["X"] for r in answerable]), np.concatenate([r["y"] for r in answerable]),
+                  RANKER_FEATURES, seed)
+    A = np.vstack([answer_features(p, r["cands"], r["vocabulary"], r["words"]) if len(r["X"])
+                   else np.zeros(len(ANSWER_FEATURES)) for r, p in zip(rows, probs, strict=True)])
+    y = np.array([r["example"].answerable for r in rows], np.float32)
+    fold = _folds([r["example"].service for r in rows])
+    p_ans = np.zeros(len(rows))
+    for f in range(FOLDS):
+        mask = np.array(fold) == f
+        p_ans[mask] = _fit("logistic", A[~mask], y[~mask], ANSWER_FEATURES, seed).predict(A[mask])
+    thresholds = choose_thresholds(p_ans, y)
+    thresholds["cite_share"] = choose_share(rows, probs)
+    metrics["answerability"] = states(p_ans, y, thresholds)
+    metrics["thresholds"] = thresholds
+    return {"ranker": ranker, "answerable": _fit("logistic", A, y, ANSWER_FEATURES, seed),
+            "thresholds": thresholds, "metrics": metrics}
+
+
+def choose_thresholds(p: np.ndarray, y: np.ndarray, false_abstain: float = 0.04) -> dict:
+    """`partly`: abstain below it, at most `false_abstain` of answerable questions; `addressed`: the
+    point above which 95 % of questions are answerable (never below `partly`)."""
+    pos = np.sort(p[y > 0])
+    partly = float(pos[int(false_abstain * len(pos))]) if len(pos) else 0.5
+    addressed = partly
+    for t in np.unique(p):
+        above = p >= t
+        if above.sum() and y[above].mean() >= 0.95:
+            addressed = max(partly, float(t))
+            break
+    return {"partly": round(partly, 4), "addressed": round(addressed, 4)}
+
+
+def states(p: np.ndarray, y: np.ndarray, t: dict) -> dict:
+    """Abstain-correct and false-abstain rates, and the share in each state, at the thresholds."""
+    abstain = p < t["partly"]
+    return {"abstain_correct": round(float(abstain[y == 0].mean()), 3) if (y == 0).any() else None,
+            "false_abstain": round(float(abstain[y > 0].mean()), 3) if (y > 0).any() else None,
+            "addressed": round(float((p >= t["addressed"]).mean()), 3),
+            "partly": round(float(((p >= t["partly"]) & (p < t["addressed"])).mean()), 3)}
+
+
+def choose_share(rows: list[dict], probs: list[np.ndarray]) -> float:
+    """The relevance share for citing that finds the most evidence per character cited."""
+    best, best_value = 0.5, -1.0
+    for share in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7):
+        found = chars = n = 0
+        for r, p in zip(rows, probs, strict=True):
+            if not r["example"].answerable or not len(p):
+                continue
+            chosen = select(list(p), [len(c.clause.text) for c in r["cands"]], share)
+            found += any(r["y"][i] > 0 for i in chosen)
+            chars += sum(len(r["cands"][i].clause.text) for i in chosen)
+            n += 1
+        value = found / max(n, 1) - 0.1 * chars / max(n, 1) / 1500
+        if value > best_value:
+            best, best_value = share, value
+    return best
+
+
+def report(result: dict, shipped: Path) -> str:
+    """The new models' metrics beside the shipped ones (from models/manifest.json)."""
+    try:
+        old = json.loads((shipped / "manifest.json").read_text("utf-8"))["metrics"]
+    except (OSError, ValueError, KeyError):
+        old = {}
+    new = result["metrics"]
+    lines = ["| metric (split B, out of fold) | shipped | new |", "|---|---|---|"]
+    for group in ("hybrid", new.get("ranker", "mlp"), "answerability"):
+        for k, v in new.get(group, {}).items():
+            was = old.get(group, {}).get(k, "–") if isinstance(old.get(group), dict) else "–"
+            lines.append(f"| {group} {k} | {was} | {v} |")
+    lines.append(f"| thresholds | {old.get('thresholds', '–')} | {result['thresholds']} |")
+    return "\n".join(lines)

@@ -1,0 +1,186 @@
+"""`make model`: train ClauseCite's relevance models from the committed questions, print their metrics
+beside the shipped ones, and write them to models/ (with sha256 and data commit in models/manifest.json).
+
+Steps (fixed seeds; about 45 minutes on 2 CPU cores for ~4,000 questions):
+1. index the training corpus with the packaged MiniLM and mine hard negatives with its hybrid search;
+2. fine-tune the bi-encoder on the questions of the training services (split A);
+3. index split B's documents with it and collect every candidate's signals for B's questions;
+4. train the ranker and the answerability model on split B (services the encoder never saw), with
+   out-of-fold predictions by service, and choose the answer-state thresholds on them.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from train import data, pairs
+from train.split import training_documents
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "data" / "train-work"
+SEED = 13
+B_SHARE = 4  # one service in four goes to split B (by a hash of its name, so the split is stable)
+
+
+def split_ab(examples: list[data.Example]) -> tuple[list[data.Example], list[data.Example]]:
+    """Split A (encoder training) and B (ranker and answerability training), by service."""
+    def in_b(service: str) -> bool:
+        return int(hashlib.sha1(service.encode()).hexdigest(), 16) % B_SHARE == 0
+
+    return [e for e in examples if not in_b(e.service)], [e for e in examples if in_b(e.service)]
+
+
+def bar(label: str):
+    """A one-line progress bar on stderr: bar(label)(done, total, note)."""
+    t0 = time.perf_counter()
+
+    def show(done: int, total: int, note: str = "") -> None:
+        width = 30
+        fill = int(width * done / max(total, 1))
+        eta = (time.perf_counter() - t0) / max(done, 1) * (total - done)
+        sys.stderr.write(f"\r{label:10} [{'#' * fill}{'.' * (width - fill)}] {done}/{total} {note} eta {eta:4.0f}s ")
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return show
+
+
+def train_encoder(examples_a: list[data.Example], out: Path, epochs: int) -> Path:
+    """Steps 1-2: mine triplets with today's hybrid search and fine-tune MiniLM on them."""
+    from ingest.embedder import model_path
+    from qa.retrieve import Retriever
+    from train.biencoder import fine_tune
+
+    settings = pairs.index_settings(pairs.INDEX, "all-MiniLM-L6-v2")
+    print(pairs.build_index(settings, training_documents()).summary())
+    retriever = Retriever(settings, learned=False)
+    answerable = [e for e in examples_a if e.answerable]
+    show = bar("mine")
+    rows = []
+    for i, ex in enumerate(answerable, 1):
+        rows += pairs.mine([ex], retriever, k=16, mode="hybrid")
+        if i % 50 == 0 or i == len(answerable):
+            show(i, len(answerable))
+    clauses = lambda s: retriever.store.clauses(s.service, s.document, s.version)  # noqa: E731 - a short accessor
+    triplets = pairs.triplets(rows, clauses, SEED)
+    print(f"{len(triplets)} triplets from {len(answerable)} answerable questions of split A")
+    show = bar("encoder")
+    return fine_tune(triplets, model_path("all-MiniLM-L6-v2"), out, epochs=epochs, seed=SEED,
+                     progress=lambda s, n, loss: show(s, n, f"loss {loss:.3f}"))
+
+
+def collect(examples_b: list[data.Example], encoder: Path) -> list[dict]:
+    """Step 3: every B question's candidates and signals under the fine-tuned encoder."""
+    from qa.rank import ranker_features
+    from qa.records import Scope
+    from qa.retrieve import Retriever
+
+    settings = pairs.index_settings(WORK / "index-encoder", str(encoder))
+    services = {e.service for e in examples_b}
+    print(pairs.build_index(settings, [p for p in training_documents() if p.parts[-3] in services]).summary())
+    retriever = Retriever(settings, learned=False)
+    show = bar("features")
+    out = []
+    for i, ex in enumerate(examples_b, 1):
+        scope = Scope(ex.service, ex.document, ex.version)
+        cands, vocabulary, words = retriever.candidates(ex.question, scope)
+        pos = pairs.positives(ex, retriever.store.clauses(ex.service, ex.document, ex.version)) if ex.answerable else set()
+        if ex.answerable and not pos:
+            continue  # a quote no clause holds whole (rare): no label to learn from
+        out.append({"example": ex, "cands": cands, "X": ranker_features(cands), "vocabulary": vocabulary,
+                    "words": words, "y": np.array([c.clause.clause_id in pos for c in cands], np.float32),
+                    "found": bool(pos & {c.clause.clause_id for c in cands}) if ex.answerable else False})
+        if i % 50 == 0 or i == len(examples_b):
+            show(i, len(examples_b))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Train, measure against the shipped models, and write models/ (unless --dry-run)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--out", type=Path, default=ROOT / "models")
+    parser.add_argument("--dry-run", action="store_true", help="measure only; leave models/ as it is")
+    parser.add_argument("--reuse-encoder", action="store_true", help="skip steps 1-2 if an encoder was trained")
+    args = parser.parse_args(argv)
+    from train import fit
+
+    examples = data.load_all()
+    bad = [p for ex in examples for p in data.problems(ex)]
+    if bad:
+        print("\n".join(bad[:20]) + f"\n{len(bad)} problem(s) in the training questions; fix them first "
+              "(python -m train.check train/questions/*.jsonl)", file=sys.stderr)
+        return 1
+    a, b = split_ab(examples)
+    print(f"{len(examples)} questions: split A {len(a)} ({len({e.service for e in a})} services), "
+          f"split B {len(b)} ({len({e.service for e in b})} services)")
+    encoder = WORK / "encoder"
+    if not (args.reuse_encoder and (encoder / "config.json").is_file()):
+        train_encoder(a, encoder, args.epochs)
+    rows = collect(b, encoder)
+    result = fit.fit_all(rows, seed=SEED)
+    print(fit.report(result, args.out))
+    if not args.dry_run:
+        write(result, encoder, args.out)
+        print(f"wrote {args.out}")
+    return 0
+
+
+def write(result: dict, encoder: Path, out: Path) -> None:
+    """The new model files and their manifest (sha256, data commit, metrics)."""
+    from qa.rank import sha256_file
+
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / "clausecite-minilm"
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(encoder, target, ignore=shutil.ignore_patterns("*.bin", "checkpoint*"))
+    (out / "ranker.json").write_text(json.dumps(result["ranker"].to_dict()), "utf-8")
+    (out / "answerable.json").write_text(json.dumps({**result["answerable"].to_dict(),
+                                                     "thresholds": result["thresholds"]}), "utf-8")
+    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*")
+                   if p.is_file() and p.name not in ("manifest.json", "README.md"))
+    commit = subprocess.run(["git", "log", "-1", "--format=%H", "--", "train/questions"], cwd=ROOT,
+                            capture_output=True, text=True).stdout.strip()
+    manifest = {"encoder": "clausecite-minilm", "data_commit": commit, "metrics": result["metrics"],
+                "files": {f: sha256_file(out / f) for f in files}}
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", "utf-8")
+    (out / "README.md").write_text(readme(manifest), "utf-8")
+
+
+def readme(manifest: dict) -> str:
+    """models/README.md: what each file is, its sha256, the data it was trained on, its metrics."""
+    m = manifest["metrics"]
+    lines = ["# ClauseCite's trained relevance models", "",
+             "Built by `make model` (train/run.py) from the questions in train/questions at data commit",
+             f"`{manifest['data_commit']}`. Every file is checked against its sha256 (models/manifest.json)",
+             "when ClauseCite starts; a missing or damaged file stops it with an error that says how to",
+             "rebuild it. Training never runs in `make test`.", "",
+             "- `clausecite-minilm/`: all-MiniLM-L6-v2 fine-tuned on split A's questions (multiple-negatives",
+             "  ranking loss with hard negatives from the hybrid search); fp16 safetensors.",
+             f"- `ranker.json`: a {m.get('ranker', 'mlp')} network over each candidate's signals (qa/rank.py).",
+             "- `answerable.json`: a logistic model over the ranked candidates: the probability that the policy",
+             "  addresses the question, and the thresholds of the three answer states.", "",
+             "## Metrics (split B: services the encoder never saw, out of fold by service)", "",
+             "| | recall@1 | recall@3 | recall@5 | MRR |", "|---|---|---|---|---|"]
+    for name in ("hybrid", "logistic", "mlp"):
+        if name in m:
+            lines.append(f"| {name} | " + " | ".join(str(m[name][k]) for k in ("recall@1", "recall@3", "recall@5", "MRR")) + " |")
+    a = m.get("answerability", {})
+    lines += ["", f"Answerability: abstain correct {a.get('abstain_correct')}, false abstain {a.get('false_abstain')}; "
+              f"thresholds {m.get('thresholds')}. {m.get('questions')} questions ({m.get('answerable')} answerable).",
+              "", "## Files", "", "| file | sha256 |", "|---|---|"]
+    lines += [f"| `{f}` | `{h}` |" for f, h in manifest["files"].items()]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
