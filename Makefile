@@ -8,7 +8,7 @@ export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run test test-fast bench browser clean
+.PHONY: run test test-fast bench browser clean model
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -29,6 +29,10 @@ test: $(STAMP) browser
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
+
+# Rebuilds models/ from train/questions with fixed seeds (about 45 minutes on 2 cores); never part of `make test`.
+model: $(STAMP)
+	$(BIN)/python -m train.run
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py

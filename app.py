@@ -165,6 +165,9 @@ def card_html(c: Citation, related: bool = False) -> str:
 def cards_html(a: Answer) -> str:
     """The clauses beside the chat: cited cards, or an abstention with the nearest clauses."""
     parts = [card_html(c) for c in a.citations]
+    if a.support == "partly":
+        parts.insert(0, f'<div class="cc-abstain cc-partly">Partly or unsure (confidence {a.confidence:.2f}): '
+                        'none of these clauses clearly settles the question.</div>')
     if a.abstained:
         parts.insert(0, f'<div class="cc-abstain">Not addressed: {esc(a.text)}</div>')
         if a.related:

@@ -161,6 +161,7 @@ def ask_cmd(ctx, question, service, document, version, as_of, as_json):
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return
     click.echo(answer.text)
+    click.echo(f"\n(support: {answer.support}, confidence {answer.confidence:.2f})")
     for c in answer.citations:
         click.echo(f"\n[{c.n}] {c.service}/{c.document}@{c.version} · {c.section or 'Preamble'} · {c.clause_id}\n    {c.text}")
     for c in answer.related:

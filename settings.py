@@ -18,7 +18,7 @@ class Settings:
 
     data_dir: Path = field(default_factory=lambda: ROOT / "data")
     chroma_url: str = ""
-    embedding_model: str = "all-MiniLM-L6-v2"
+    embedding_model: str = "clausecite-minilm"  # models/: MiniLM fine-tuned on ClauseCite's own questions
     models_dir: Path = field(default_factory=lambda: ROOT / "models")
     chunk_recipe: str = "clauses-v5"
     max_clause_chars: int = 1200

@@ -14,7 +14,7 @@ SHARED = (ROOT / ".." / "shared").resolve()
 CORPORA = SHARED / "corpora"
 DEV = SHARED / "questions" / "dev.yaml"
 POLICYQA = SHARED / "benchmarks" / "policyqa"
-MODES = ("bm25", "dense", "hybrid", "rerank")
+MODES = ("bm25", "dense", "hybrid", "learned")
 
 
 def bench_dir(name: str) -> Path:

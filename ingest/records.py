@@ -135,20 +135,23 @@ class Answer:
     version: str
     text: str
     citations: tuple[Citation, ...] = ()
-    abstained: bool = False
+    abstained: bool = False  # set only when support is "not addressed"
     changes: tuple[ClauseChange, ...] = ()
     related: tuple[Citation, ...] = ()
     backend: str = "extractive"
     timings: dict = field(default_factory=dict)
     id: str = ""
     error: str = ""
+    support: str = ""  # "addressed", "partly" (cites the closest clauses, none settles it) or "not addressed"
+    confidence: float = 0.0  # the answerability model's probability that the policy addresses the question
 
     def to_dict(self) -> dict:
         """The batch/export contract of DESIGN.md: one JSON object per question."""
         return {
             "id": self.id, "question": self.question, "service": self.service,
             "document": self.document, "version": self.version, "answer": self.text,
-            "abstained": self.abstained, "citations": [c.to_dict() for c in self.citations],
+            "abstained": self.abstained, "support": self.support or ("not addressed" if self.abstained else ""),
+            "confidence": round(float(self.confidence), 3), "citations": [c.to_dict() for c in self.citations],
             "changes": [c.to_dict() for c in self.changes], "backend": self.backend,
             **({"error": self.error} if self.error else {}),
         }

@@ -6,11 +6,11 @@ import time
 from dataclasses import replace
 
 from ingest.records import Answer, ClauseChange
-from qa import abstain
+from qa import rank
 from qa.compare import align
 from qa.dates import dates_in
 from qa.records import Draft, Hit, Scope
-from qa.retrieve import Retriever, ScopeError, previous_version, tokenize
+from qa.retrieve import Ranking, Retriever, ScopeError, previous_version, tokenize
 from qa.verify import make_citation, verify
 from settings import Settings
 
@@ -18,13 +18,17 @@ CHANGE_WORDS = re.compile(
     r"\b(new|newly|chang\w*|before(?=\s*(?:[?.!,;)]|$|\d|the (?:update|change)|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b))|previous\w*|(?<!be )(?<!been )used to|no longer|drop\w*|add(?:s|ed|ing|itions?)?|remov\w*|"
     r"start\w*|always|recent\w*|updat\w*|differ\w*|since|anymore|compare\w*|versus|vs\.?|earlier|"
     r"introduc\w*)\b", re.IGNORECASE)
-SENTENCE = re.compile(r"[^.!?;]+(?:[.!?;]+[\"”’)]*|$)")
-ABSTAIN_TEXT = "The {name} policy (version {version}) does not address this question."
-NEVER_USES = " It never uses the word{s} {words}; if the policy has its own word for it, try that."
+# a sentence ends at . ! ? or ; and spaces, but not after an abbreviation ("e.g.", "i.e.", "U.S.", "Inc.")
+SENTENCE_END = re.compile(r"(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bU\.S\.)(?<!\bU\.K\.)(?<!\bInc\.)(?<!\bLtd\.)"
+                          r"(?<!\bNo\.)(?<!\bvs\.)(?<!\bcf\.)(?<!\bSt\.)(?<!\bCo\.)(?<!\bMr\.)(?<!\bMs\.)"
+                          r"(?<!\bDr\.)(?<=[.!?;])[\"”’)]*\s+")
+ABSTAIN_TEXT = ("The {name} policy (version {version}) does not address this question. The closest clauses "
+                "are listed as related, not cited.")
+ADDRESSED_TEXT = "{name} (version {version}) addresses this in {n} clause{s}:"
+PARTLY_TEXT = ("{name} (version {version}) talks about this, but none of these clauses clearly settles the "
+               "question; the closest {n} clause{s}:")
 DATED = "The question names a date, so this is version {version}; the newest is {newest}."
-MAX_CITED = 5
-CITED_CHARS = 1400    # budget of clause text per answer: enough to decide, short enough to read
-MIN_SHARE = 0.45      # a clause is cited when its fused score is at least this share of the best
+ADDRESSED, PARTLY, NOT_ADDRESSED = "addressed", "partly", "not addressed"
 MAX_DROPPED = 1       # clauses of the previous version cited because they were removed
 MAX_REWORDED = 2      # earlier wordings cited for reworded clauses (the best-ranked); the rest get a note
 CHANGE_BOOST = 1.5    # in a change question, clauses that are new or reworded matter most
@@ -61,14 +65,25 @@ def topic_of(question: str) -> str:
     return topic if len(topic.split()) >= 2 else question
 
 
+def sentences(text: str) -> list[str]:
+    """The sentences of a clause, verbatim; abbreviations such as "e.g." do not end one."""
+    out, start = [], 0
+    for m in SENTENCE_END.finditer(text):
+        out.append(text[start:m.start()].strip() or text[start:m.end()].strip())
+        start = m.end()
+    out.append(text[start:].strip())
+    return [x for x in out if x]
+
+
 def best_quote(text: str, question: str, limit: int = 300) -> str:
     """The sentence of a clause that shares most words with the question (verbatim), or the clause."""
     if len(text) <= limit:
         return text
     q = set(tokenize([question])[0])
-    sentences = [m.group(0).strip() for m in SENTENCE.finditer(text) if m.group(0).strip()]
-    scored = [(len(q & set(tokenize([s])[0])), -i, s) for i, s in enumerate(sentences)]
+    parts = sentences(text)
+    scored = [(len(q & set(tokenize([s])[0])), -i, s) for i, s in enumerate(parts)]
     best = max(scored)[2] if scored else text
+    best = best if best in text else text
     return best if len(best) <= limit else best[:limit].rsplit(" ", 1)[0]
 
 
@@ -91,9 +106,9 @@ class Answerer:
         earlier = None
         if not (version or as_of):
             scope, earlier = self._scopes_named_in(q, newest)
-        hits = self.retriever.search(topic_of(q), scope, k=16 if is_change_question(q) else 8)
+        ranking = self.retriever.rank(topic_of(q), scope, k=16 if is_change_question(q) else 8)
         t1 = time.perf_counter()
-        answer = self._compose(q, scope, hits, earlier)
+        answer = self._compose(q, scope, ranking, earlier)
         if scope != newest:
             answer = replace(answer, text=f"{answer.text}\n\n{DATED.format(version=scope.version, newest=newest.version)}")
         timings = {"retrieve_ms": round((t1 - t0) * 1000, 1), "total_ms": round((time.perf_counter() - t0) * 1000, 1)}
@@ -119,26 +134,44 @@ class Answerer:
         before = [s for s in since + plain if s and s.version < asked.version]
         return asked, min(before, key=lambda s: s.version, default=None)
 
-    def _compose(self, q: str, scope: Scope, hits: list[Hit], earlier: Scope | None = None) -> Answer:
+    def _compose(self, q: str, scope: Scope, ranking: Ranking, earlier: Scope | None = None) -> Answer:
+        hits = ranking.hits
         prev = (earlier or self._previous(scope)) if is_change_question(q) else None
         ordered = self._favour_changes(prev, scope, hits) if prev is not None else hits
-        missing = self.unaddressed(q, scope, hits, ordered, prev)
-        if missing is not None:
-            return self._abstain(q, scope, hits, missing)
-        chosen = select(ordered)
+        confidence = self.addressed(q, ranking, prev)
+        support = self.support(confidence) if hits else NOT_ADDRESSED
+        if support == NOT_ADDRESSED:
+            return self._abstain(q, scope, hits, confidence)
+        chosen = select(ordered, self.retriever.models.cite_share)
         if self.llm is not None:
             drafted = self._llm_answer(q, scope, hits)
             if drafted is not None:
-                return drafted
-            fallback = self._extractive(q, scope, chosen, prev)
-            return replace(fallback, backend="extractive (fallback: the LLM answer had no verifiable citation)")
-        return self._extractive(q, scope, chosen, prev)
+                return replace(drafted, support=support, confidence=confidence)
+            fallback = self._extractive(q, scope, chosen, prev, support)
+            return replace(fallback, backend="extractive (fallback: the LLM answer had no verifiable citation)",
+                           confidence=confidence)
+        return replace(self._extractive(q, scope, chosen, prev, support), confidence=confidence)
+
+    def addressed(self, q: str, ranking: Ranking, prev: Scope | None) -> float:
+        """How likely the version addresses the question; a change question counts the version before
+        too, since "did they drop X?" is answered by X's clause there."""
+        if prev is None:
+            return ranking.addressed
+        return max(ranking.addressed, self.retriever.rank(topic_of(q), prev, k=3).addressed)
+
+    def support(self, confidence: float) -> str:
+        """The answer state for an answerability probability (thresholds shipped with the model)."""
+        models = self.retriever.models
+        if confidence >= models.addressed:
+            return ADDRESSED
+        return PARTLY if confidence >= models.partly else NOT_ADDRESSED
 
     # extractive ----------------------------------------------------------------------------
-    def _extractive(self, q: str, scope: Scope, chosen: list[Hit], prev: Scope | None) -> Answer:
+    def _extractive(self, q: str, scope: Scope, chosen: list[Hit], prev: Scope | None,
+                    support: str = ADDRESSED) -> Answer:
         cited = [make_citation(i + 1, h, best_quote(h.clause.text, q)) for i, h in enumerate(chosen)]
-        lines = [f"{_name(scope)} (version {scope.version}) addresses this in {len(cited)} "
-                 f"clause{'s' if len(cited) > 1 else ''}:"]
+        head = ADDRESSED_TEXT if support == ADDRESSED else PARTLY_TEXT
+        lines = [head.format(name=_name(scope), version=scope.version, n=len(cited), s="s" if len(cited) > 1 else "")]
         lines += [f"[{c.n}] {(c.section or 'Preamble').rstrip('.')}: “{c.quote}”" for c in cited]
         changes: list[ClauseChange] = []
         if prev is not None:
@@ -152,7 +185,7 @@ class Answerer:
         elif is_change_question(q):
             lines += ["", f"This is the first indexed version of {_name(scope)}; there is nothing earlier to compare."]
         return Answer(q, scope.service, scope.document, scope.version, "\n".join(lines), tuple(cited),
-                      changes=tuple(changes), backend="extractive")
+                      changes=tuple(changes), backend="extractive", support=support)
 
     def _change_citations(self, changes: list[ClauseChange], start: int, q: str):
         extra, notes = [], []
@@ -200,30 +233,11 @@ class Answerer:
         return [self._alignments[key][cid] for cid in clause_ids if cid in self._alignments[key]]
 
     # abstain / llm -------------------------------------------------------------------------
-    def unaddressed(self, q: str, scope: Scope, hits: list[Hit], ordered: list[Hit],
-                    prev: Scope | None) -> list[str] | None:
-        """None when the version addresses the question; else the question's words it never uses (may be [])."""
-        if not hits:
-            return []
-        change_words = " ".join(m.group(0) for m in CHANGE_WORDS.finditer(q)) if prev is not None else ""
-        share = self.retriever.word_share(scope)
-        words = abstain.keywords(q, scope, share, change_words)
-        closest = max(h.dense for h in hits[:abstain.SUPPORT_CLAUSES])
-        if not abstain.may_abstain(q, words, share.keys(), closest):
-            return None
-        weight = abstain.weights(q, words, self.retriever.embedder.encode)
-        before = self.retriever.search(topic_of(q), prev, k=abstain.SUPPORT_CLAUSES) if prev is not None else []
-        missing = abstain.unaddressed(q, weight, share.keys(), ordered, closest, before,
-                                      lambda word: self.retriever.nearest_word(scope, word))
-        return missing or None
-
-    def _abstain(self, q: str, scope: Scope, hits: list[Hit], missing: list[str] = ()) -> Answer:
+    def _abstain(self, q: str, scope: Scope, hits: list[Hit], confidence: float = 0.0) -> Answer:
         related = tuple(make_citation(i + 1, h, best_quote(h.clause.text, q)) for i, h in enumerate(hits[:3]))
         text = ABSTAIN_TEXT.format(name=_name(scope), version=scope.version)
-        if missing:
-            text += NEVER_USES.format(s="s" if len(missing) > 1 else "", words=", ".join(f"“{w}”" for w in missing[:3]))
         return Answer(q, scope.service, scope.document, scope.version, text, (), abstained=True,
-                      related=related, backend="extractive")
+                      related=related, backend="extractive", support=NOT_ADDRESSED, confidence=confidence)
 
     def _llm_answer(self, q: str, scope: Scope, hits: list[Hit]) -> Answer | None:
         draft: Draft = self.llm.draft(q, scope, hits)
@@ -233,17 +247,10 @@ class Answerer:
         return Answer(q, scope.service, scope.document, scope.version, text, tuple(cited), backend=draft.backend)
 
 
-def select(hits: list[Hit]) -> list[Hit]:
-    """The clauses worth citing: the best, then those close to it, within MAX_CITED and CITED_CHARS."""
-    top, chosen, used = hits[0].score, [], 0
-    for h in hits:
-        if len(chosen) >= MAX_CITED or h.score < MIN_SHARE * top:
-            break
-        if chosen and used + len(h.clause.text) > CITED_CHARS:
-            continue
-        chosen.append(h)
-        used += len(h.clause.text)
-    return chosen
+def select(hits: list[Hit], share: float) -> list[Hit]:
+    """The clauses worth citing: the best, then those whose relevance is at least `share` of the best,
+    within rank.MAX_CITED clauses and rank.CITED_CHARS characters."""
+    return [hits[i] for i in rank.select([h.score for h in hits], [len(h.clause.text) for h in hits], share)]
 
 
 def _name(scope: Scope) -> str:

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from ingest.records import Answer
 
 FORMATS = ("jsonl", "json", "csv", "md")
-CSV_FIELDS = ["id", "question", "service", "document", "version", "answer", "abstained", "n",
+CSV_FIELDS = ["id", "question", "service", "document", "version", "answer", "abstained", "support", "confidence", "n",
               "section", "clause_id", "quote", "text", "source", "changes"]
 
 
@@ -30,7 +30,8 @@ def to_csv(answers: Iterable[Answer]) -> str:
     w.writeheader()
     for a in answers:
         d = a.to_dict()
-        base = {k: d[k] for k in ("id", "question", "service", "document", "version", "answer", "abstained")}
+        base = {k: d[k] for k in ("id", "question", "service", "document", "version", "answer", "abstained",
+                                  "support", "confidence")}
         base["changes"] = json.dumps(d["changes"], ensure_ascii=False) if d["changes"] else ""
         for c in d["citations"] or [{}]:
             w.writerow({**base, **{k: c.get(k, "") for k in ("n", "section", "clause_id", "quote", "text", "source")},
@@ -43,7 +44,8 @@ def to_markdown(answers: Iterable[Answer]) -> str:
     out = ["# ClauseCite answers", ""]
     for a in answers:
         out += [f"## {a.id + ': ' if a.id else ''}{_one_line(a.question)}", "",
-                f"*{a.service}/{a.document} @ {a.version}*" + (" — abstained" if a.abstained else ""), ""]
+                f"*{a.service}/{a.document} @ {a.version}* — {a.support or ('not addressed' if a.abstained else 'answered')}"
+                f" (confidence {a.confidence:.2f})", ""]
         out += [_quote_block(a.text), ""]
         for c in a.citations:
             out += [f"**[{c.n}]** {c.service}/{c.document} @ {c.version}, {c.section or 'Preamble'} "

@@ -41,7 +41,8 @@ class Candidate:
 
 RANKER_FEATURES = ("dense", "dense_gap", "dense_rank", "bm25_norm", "bm25_log", "bm25_rank", "section",
                    "section_gap", "coverage", "heading_coverage", "length", "is_item")
-ANSWER_FEATURES = ("p1", "p2", "p3", "dense1", "coverage1", "vocabulary", "words", "bm25_log1")
+ANSWER_FEATURES = ("p1", "p2", "p3", "dense1", "coverage1", "vocabulary", "words", "bm25_log1", "reader1", "reader_top")
+READ = 4  # the cross-encoder reads the question with this many of the best-ranked clauses
 
 
 def ranker_features(cands: list[Candidate]) -> np.ndarray:
@@ -62,13 +63,64 @@ def ranker_features(cands: list[Candidate]) -> np.ndarray:
     return rows.astype(np.float32)
 
 
-def answer_features(probs: np.ndarray, cands: list[Candidate], vocabulary: float, words: int) -> np.ndarray:
-    """ANSWER_FEATURES of one question from its ranked candidates (best first)."""
+def answer_features(probs: np.ndarray, cands: list[Candidate], vocabulary: float, words: int,
+                    read: np.ndarray) -> np.ndarray:
+    """ANSWER_FEATURES of one question from its candidates, their ranker probabilities and the
+    cross-encoder's reading of the READ best-ranked ones (`read`, in ranked order)."""
     p = list(np.sort(probs)[::-1][:3]) + [0.0] * 3
     order = np.argsort(-probs)[:3]
     return np.array([p[0], p[1], p[2], max((c.dense for c in cands), default=0.0),
                      max((cands[i].coverage for i in order), default=0.0), vocabulary, math.log1p(words),
-                     math.log1p(max((c.bm25 for c in cands), default=0.0))], np.float32)
+                     math.log1p(max((c.bm25 for c in cands), default=0.0)),
+                     float(read.max()) if len(read) else 0.0, float(read[0]) if len(read) else 0.0], np.float32)
+
+
+def blended(probs: np.ndarray, top: np.ndarray, top_scores: np.ndarray) -> np.ndarray:
+    """Final scores: the READ best candidates (`top`) get their blended scores; the rest keep the ranker's
+    order below them."""
+    out = probs.astype(np.float64).copy()
+    rest = np.ones(len(out), bool)
+    rest[top] = False
+    if rest.any() and out[rest].max() > 0:
+        out[rest] *= 0.99 * top_scores.min() / out[rest].max()
+    out[top] = top_scores
+    return out
+
+
+class Reader:
+    """The trained cross-encoder: reads a question with a clause and gives the probability that the
+    clause settles it. Rebuilt from the packaged MiniLM (its word embeddings) plus the shipped layers."""
+
+    MAX_TOKENS = 160
+
+    def __init__(self, weights: Path):
+        import torch
+        from safetensors.torch import load_file
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        from transformers.utils import logging
+
+        from ingest.embedder import model_path
+
+        logging.set_verbosity_error()  # the head is "newly initialised" until the shipped weights load
+        base = model_path("all-MiniLM-L6-v2")
+        self.tokenizer = AutoTokenizer.from_pretrained(base)
+        self.model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=1)
+        state = {k: v.float() for k, v in load_file(str(weights)).items()}
+        missing, unexpected = self.model.load_state_dict(state, strict=False)
+        if unexpected or any(".embeddings." not in k and not k.startswith("embeddings.") for k in missing):
+            raise ModelError(f"model file {weights} does not fit the MiniLM cross-encoder; {REBUILD}")
+        self.model.eval()
+        self._torch = torch
+
+    def read(self, question: str, texts: list[str]) -> np.ndarray:
+        """Probabilities, one per text."""
+        if not texts:
+            return np.zeros(0, np.float32)
+        enc = self.tokenizer([question] * len(texts), texts, truncation="only_second", max_length=self.MAX_TOKENS,
+                             padding=True, return_tensors="pt")
+        with self._torch.inference_mode():
+            logits = self.model(**enc).logits[:, 0]
+        return self._torch.sigmoid(logits).numpy().astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -111,6 +163,8 @@ class Models:
     partly: float     # at or above this (and below `addressed`): it talks about it, without settling it
     cite_share: float  # a clause is cited when its relevance is at least this share of the best one
     encoder: Path     # the fine-tuned bi-encoder's folder
+    reader: Reader    # the cross-encoder
+    blend: Network    # the final order of the READ best: ranker probability and the reader's, combined
 
 
 def sha256_file(path: Path) -> str:
@@ -151,6 +205,28 @@ def load(folder: Path = MODELS) -> Models:
         ranker = Network.from_dict(json.loads((folder / "ranker.json").read_text("utf-8")))
         answerable = json.loads((folder / "answerable.json").read_text("utf-8"))
         t = answerable["thresholds"]
+        blend = Network.from_dict(json.loads((folder / "blend.json").read_text("utf-8")))
         _LOADED[folder] = Models(ranker, Network.from_dict(answerable), t["addressed"], t["partly"],
-                                 t["cite_share"], folder / manifest["encoder"])
+                                 t["cite_share"], folder / manifest["encoder"],
+                                 Reader(folder / "cross-encoder.safetensors"), blend)
     return _LOADED[folder]
+
+
+MAX_CITED = 5
+CITED_CHARS = 1500  # budget of clause text per answer: enough to decide, short enough to read
+
+
+def select(scores: list[float], lengths: list[int], share: float) -> list[int]:
+    """Indexes (best first) of the clauses worth citing: the best, then those whose relevance is at least
+    `share` of the best, within MAX_CITED clauses and CITED_CHARS characters."""
+    order = sorted(range(len(scores)), key=lambda i: -scores[i])
+    chosen: list[int] = []
+    used = 0
+    for i in order:
+        if len(chosen) >= MAX_CITED or scores[i] < share * scores[order[0]]:
+            break
+        if chosen and used + lengths[i] > CITED_CHARS:
+            continue
+        chosen.append(i)
+        used += lengths[i]
+    return chosen

@@ -71,6 +71,7 @@ class Retriever:
         self.embedder = embedder or Embedder(settings.embedding_model, settings.data_dir)
         self._indexes: dict[str, _VersionIndex] = {}
         self._recent: dict[str, np.ndarray] = {}  # query text -> vector, oldest first
+        self._rankings: dict[str, Ranking] = {}  # version and question -> every candidate ranked, oldest first
         self._lock = threading.Lock()
 
     # scope ---------------------------------------------------------------------------------
@@ -128,16 +129,35 @@ class Retriever:
         return _distinct(sorted(hits, key=lambda h: h.score, reverse=True), k)
 
     def rank(self, question: str, scope: Scope, k: int | None = None, vector: np.ndarray | None = None) -> Ranking:
-        """The candidates ranked by the trained ranker, and the answerability of the question."""
+        """The candidates ranked by the trained ranker, and the answerability of the question.
+
+        The last few rankings are kept: one change answer ranks the version before up to three times.
+        """
+        key = f"{scope.key}:{self._info(scope).sha256}:{question}"
+        with self._lock:
+            done = self._rankings.pop(key, None)
+        if done is None:
+            done = self._rank(question, scope, vector)
+        with self._lock:
+            self._rankings[key] = done
+            while len(self._rankings) > 64:
+                self._rankings.pop(next(iter(self._rankings)))
+        return Ranking(_distinct(done.hits, k or self.settings.k), done.addressed)
+
+    def _rank(self, question: str, scope: Scope, vector: np.ndarray | None) -> Ranking:
         cands, vocabulary, words = self.candidates(question, scope, vector)
         if not cands:
             return Ranking([], 0.0)
-        probs = self.models.ranker.predict(rank.ranker_features(cands))
-        feats = rank.answer_features(probs, cands, vocabulary, words)
-        addressed = float(self.models.answerable.predict(feats)[0])
-        hits = [Hit(c.clause, float(p), c.dense, c.bm25) for c, p in zip(cands, probs)]
+        models = self.models
+        probs = models.ranker.predict(rank.ranker_features(cands))
+        top = np.argsort(-probs, kind="stable")[:rank.READ]
+        read = models.reader.read(question, [cands[i].clause.text for i in top])
+        scores = rank.blended(probs, top, models.blend.predict(np.column_stack([probs[top], read])))
+        feats = rank.answer_features(probs, cands, vocabulary, words, read)
+        addressed = float(models.answerable.predict(feats)[0])
+        hits = [Hit(c.clause, float(p), c.dense, c.bm25) for c, p in zip(cands, scores, strict=True)]
         hits.sort(key=lambda h: (-h.score, h.clause.ordinal))
-        return Ranking(_distinct(hits, k or self.settings.k), addressed)
+        return Ranking(hits, addressed)
 
     def candidates(self, question: str, scope: Scope,
                    vector: np.ndarray | None = None) -> tuple[list[Candidate], float, int]:

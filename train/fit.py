@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.rank import ANSWER_FEATURES, RANKER_FEATURES, Network, answer_features, select
+from qa.rank import ANSWER_FEATURES, READ, RANKER_FEATURES, Network, answer_features, blended, select
 
 FOLDS = 5
 
@@ -73,34 +73,67 @@ def rank_metrics(rows: list[dict], scores: list[np.ndarray]) -> dict:
     return out
 
 
-def fit_all(rows: list[dict], seed: int = 13) -> dict:
-    """The ranker, the answerability model, thresholds, and their out-of-fold metrics."""
-    answerable = [r for r in rows if r["example"].answerable and len(r["X"])]
+def read_top(rows: list[dict], probs: list[np.ndarray], reader, progress=None) -> list[np.ndarray]:
+    """The reader's probabilities for each row's READ best candidates by ranker probability."""
+    out = []
+    for i, (r, p) in enumerate(zip(rows, probs, strict=True), 1):
+        top = np.argsort(-p, kind="stable")[:READ]
+        out.append(reader.read(r["example"].question, [r["cands"][j].clause.text for j in top]))
+        if progress and (i % 50 == 0 or i == len(rows)):
+            progress(i, len(rows))
+    return out
+
+
+def fit_all(rows: list[dict], reader, seed: int = 13, progress=None) -> dict:
+    """The ranker, the blend with the reader, the answerability model, thresholds, out-of-fold metrics."""
+    rows = [r for r in rows if len(r["X"])]
+    answerable = [r for r in rows if r["example"].answerable]
+    is_ans = [r["example"].answerable for r in rows]
     metrics = {"questions": len(rows), "answerable": len(answerable),
                "hybrid": rank_metrics(answerable, [hybrid_scores(r) for r in answerable])}
     oof = {kind: _oof(kind, rows, seed) for kind in ("logistic", "mlp")}
     for kind, probs in oof.items():
-        metrics[kind] = rank_metrics(answerable, [p for r, p in zip(rows, probs, strict=True)
-                                                  if r["example"].answerable and len(r["X"])])
+        metrics[kind] = rank_metrics(answerable, [p for p, a in zip(probs, is_ans, strict=True) if a])
     kind = max(oof, key=lambda k: (metrics[k]["recall@5"], metrics[k]["MRR"]))
     metrics["ranker"] = kind
     probs = oof[kind]
     ranker = _fit(kind, np.vstack([r["X"] for r in answerable]), np.concatenate([r["y"] for r in answerable]),
                   RANKER_FEATURES, seed)
-    A = np.vstack([answer_features(p, r["cands"], r["vocabulary"], r["words"]) if len(r["X"])
-                   else np.zeros(len(ANSWER_FEATURES)) for r, p in zip(rows, probs, strict=True)])
-    y = np.array([r["example"].answerable for r in rows], np.float32)
-    fold = _folds([r["example"].service for r in rows])
+    read = read_top(rows, probs, reader, progress)
+    blend, final = _blend(rows, probs, read, seed)
+    metrics["blend"] = rank_metrics(answerable, [f for f, a in zip(final, is_ans, strict=True) if a])
+    A = np.vstack([answer_features(p, r["cands"], r["vocabulary"], r["words"], x)
+                   for r, p, x in zip(rows, probs, read, strict=True)])
+    y = np.array(is_ans, np.float32)
+    fold = np.array(_folds([r["example"].service for r in rows]))
     p_ans = np.zeros(len(rows))
     for f in range(FOLDS):
-        mask = np.array(fold) == f
-        p_ans[mask] = _fit("logistic", A[~mask], y[~mask], ANSWER_FEATURES, seed).predict(A[mask])
+        p_ans[fold == f] = _fit("logistic", A[fold != f], y[fold != f], ANSWER_FEATURES, seed).predict(A[fold == f])
     thresholds = choose_thresholds(p_ans, y)
-    thresholds["cite_share"] = choose_share(rows, probs)
+    thresholds["cite_share"] = choose_share(rows, final)
     metrics["answerability"] = states(p_ans, y, thresholds)
     metrics["thresholds"] = thresholds
-    return {"ranker": ranker, "answerable": _fit("logistic", A, y, ANSWER_FEATURES, seed),
+    return {"ranker": ranker, "blend": blend, "answerable": _fit("logistic", A, y, ANSWER_FEATURES, seed),
             "thresholds": thresholds, "metrics": metrics}
+
+
+def _blend(rows: list[dict], probs: list[np.ndarray], read: list[np.ndarray], seed: int):
+    """A logistic blend of ranker and reader over the READ best candidates, and every row's final scores
+    (out of fold)."""
+    tops = [np.argsort(-p, kind="stable")[:READ] for p in probs]
+    X = [np.column_stack([p[t], x]) for p, t, x in zip(probs, tops, read, strict=True)]
+    Y = [r["y"][t] for r, t in zip(rows, tops, strict=True)]
+    fold = _folds([r["example"].service for r in rows])
+    final: list[np.ndarray] = [np.zeros(0)] * len(rows)
+    for f in range(FOLDS):
+        train = [i for i, k in enumerate(fold) if k != f]
+        net = _fit("logistic", np.vstack([X[i] for i in train]), np.concatenate([Y[i] for i in train]),
+                   ("ranker", "reader"), seed)
+        for i, k in enumerate(fold):
+            if k == f:
+                final[i] = blended(probs[i], tops[i], net.predict(X[i]))
+    net = _fit("logistic", np.vstack(X), np.concatenate(Y), ("ranker", "reader"), seed)
+    return net, final
 
 
 def choose_thresholds(p: np.ndarray, y: np.ndarray, false_abstain: float = 0.04) -> dict:
@@ -152,7 +185,7 @@ def report(result: dict, shipped: Path) -> str:
         old = {}
     new = result["metrics"]
     lines = ["| metric (split B, out of fold) | shipped | new |", "|---|---|---|"]
-    for group in ("hybrid", new.get("ranker", "mlp"), "answerability"):
+    for group in ("hybrid", new.get("ranker", "mlp"), "blend", "answerability"):
         for k, v in new.get(group, {}).items():
             was = old.get(group, {}).get(k, "–") if isinstance(old.get(group), dict) else "–"
             lines.append(f"| {group} {k} | {was} | {v} |")

