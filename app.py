@@ -36,6 +36,7 @@ from qa.answer import Answerer  # noqa: E402
 from settings import Settings  # noqa: E402
 
 EXPORT_FORMATS = ("csv", "json", "md")
+UPLOAD_CLEAN_SECONDS = 60  # an upload is cleaned in a child process and refused after this long
 BATCH_TYPES = (".txt", ".csv", ".jsonl")
 NOTE = ("Answers are **extractive** — quoted verbatim from the policy — unless an LLM endpoint is "
         "configured (`CLAUSECITE_LLM_URL`). Every [n] marker points at a clause shown on the right.")
@@ -244,7 +245,7 @@ def add_policy(answerer: Answerer, path: str | None, service: str, document: str
     tick = (lambda stage, done, total: progress((done, max(total, 1)), desc=f"ingest: {stage}")) if progress else None
     try:
         report = ingest([dest], settings, service=service, document=document, version=date,
-                        progress=tick, embedder=answerer.retriever.embedder)
+                        progress=tick, embedder=answerer.retriever.embedder, clean_timeout=UPLOAD_CLEAN_SECONDS)
     except Exception:
         shutil.rmtree(folder, ignore_errors=True)  # nothing half-kept from a refused upload
         raise

@@ -20,6 +20,9 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 _MODELS: dict[str, object] = {}
 _LOCK = threading.Lock()
 DIM = 384
+# the model reads the first 256 word pieces; tokenizing all of a 1 MB text first took seconds, and no real
+# clause comes near this length, so their vectors are unchanged
+MAX_TEXT_CHARS = 20_000
 
 
 def model_path(name: str) -> str:
@@ -59,7 +62,7 @@ class Embedder:
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # like lengths share a batch: less padding
         out = []
         for i in range(0, len(order), batch_size):
-            batch = [texts[j] for j in order[i:i + batch_size]]
+            batch = [texts[j][:MAX_TEXT_CHARS] for j in order[i:i + batch_size]]
             out.append(model.encode(batch, batch_size=batch_size, normalize_embeddings=True,
                                     convert_to_numpy=True, show_progress_bar=False))
             self.encoded += len(batch)

@@ -12,6 +12,7 @@ from ingest.loaders import LoadError, find_effective_date, find_title, load_clea
 from ingest.records import Clause, PolicyVersion, sha256_text
 from ingest.sources import VersionSource, discover, single
 from ingest.store import ClauseStore
+from ingest.worker import load_clean_isolated
 from settings import Settings
 
 Progress = Callable[[str, int, int], None]
@@ -45,9 +46,10 @@ def open_store(settings: Settings) -> ClauseStore:
     return ClauseStore(settings.data_dir, settings.collection_name, settings.chroma_url)
 
 
-def read_version(src: VersionSource, settings: Settings) -> PolicyVersion:
-    """Load one source into a PolicyVersion of clean text."""
-    text = load_clean(src.path, settings.max_upload_bytes)
+def read_version(src: VersionSource, settings: Settings, clean_timeout: float = 0) -> PolicyVersion:
+    """Load one source into a PolicyVersion of clean text (in a child process when given a time limit)."""
+    text = (load_clean_isolated(src.path, settings.max_upload_bytes, clean_timeout) if clean_timeout
+            else load_clean(src.path, settings.max_upload_bytes))
     return PolicyVersion(src.service, src.document, src.effective_date, text,
                          title=src.title or find_title(text), source=src.source or str(src.path),
                          sha256=sha256_text(text))
@@ -71,11 +73,15 @@ def collect(paths: list[Path], service: str = "", document: str = "", version: s
 
 def ingest(paths: list[Path], settings: Settings, *, service: str = "", document: str = "",
            version: str = "", replace: bool = False, progress: Progress | None = None,
-           embedder: Embedder | None = None) -> IngestReport:
-    """Index every version found under `paths`; unchanged versions cost nothing."""
+           embedder: Embedder | None = None, clean_timeout: float = 0) -> IngestReport:
+    """Index every version found under `paths`; unchanged versions cost nothing.
+
+    With `clean_timeout`, each file is cleaned in a child process and refused after that many seconds
+    (the app does this, so an upload never stalls other people's questions).
+    """
     t0 = time.perf_counter()
     sources = collect(paths, service, document, version)
-    versions = [read_version(s, settings) for s in sources]  # read all first: bad input stops before writing
+    versions = [read_version(s, settings, clean_timeout) for s in sources]  # bad input stops before writing
     store = open_store(settings)
     store.count()  # a damaged index fails here, instead of calling every version "unchanged"
     embedder = embedder or Embedder(settings.embedding_model, settings.data_dir)
