@@ -131,6 +131,8 @@ def ask(answerer: Answerer, question: str, policy: str, version: str, as_of: str
     history = list(history or []) + [{"role": "user", "content": esc(a.question)},
                                      {"role": "assistant", "content": reply}]
     status = f"Answered by **{esc(a.backend)}** from {esc(scope)} in {a.timings.get('total_ms', 0):.0f} ms."
+    note = answerer.retriever.store.incomplete_note(a.service, a.document, a.version)
+    status += f" **Warning: {esc(note)}.**" if note else ""
     return history, cards_html(a), list(answers or []) + [a], "", status
 
 

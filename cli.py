@@ -156,7 +156,11 @@ def _answerer(settings: Settings):
 @friendly
 def ask_cmd(ctx, question, service, document, version, as_of, as_json):
     """Answer one question with cited clauses (or say the policy does not address it)."""
-    answer = _answerer(_settings(ctx)).ask(question, service, document, version, as_of)
+    answerer = _answerer(_settings(ctx))
+    answer = answerer.ask(question, service, document, version, as_of)
+    note = answerer.retriever.store.incomplete_note(answer.service, answer.document, answer.version)
+    if note:
+        click.echo(f"warning: {note}", err=True)
     if as_json:
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return

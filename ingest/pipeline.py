@@ -28,6 +28,7 @@ class IngestReport:
 
     added: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)
     clauses: int = 0
     distinct_texts: int = 0
     new_embeddings: int = 0
@@ -38,7 +39,9 @@ class IngestReport:
         """What a person reads at the end of an ingest: one line, then a line per warning."""
         line = (f"{len(self.added)} version(s) indexed, {len(self.unchanged)} unchanged; "
                 f"{self.clauses} clauses, {self.new_embeddings} new embeddings, {self.seconds:.1f} s")
-        return "\n".join([line] + [f"warning: {w}" for w in self.warnings])
+        fixed = ([f"repaired {len(self.repaired)} version(s) whose vectors were missing, from the catalog's "
+                  f"texts: {', '.join(self.repaired)}"] if self.repaired else [])
+        return "\n".join([line, *fixed] + [f"warning: {w}" for w in self.warnings])
 
 
 def open_store(settings: Settings) -> ClauseStore:
@@ -86,6 +89,7 @@ def ingest(paths: list[Path], settings: Settings, *, service: str = "", document
     store.count()  # a damaged index fails here, instead of calling every version "unchanged"
     embedder = embedder or Embedder(settings.embedding_model, settings.data_dir)
     report = IngestReport()
+    _repair(store, embedder, report)
     todo = [(v, chunk(v, settings.max_clause_chars)) for v in versions
             if not _unchanged(store, v, replace, report)]
     report.warnings = [w for v, clauses in todo for w in _shrunken(v, clauses, store, todo)]
@@ -107,6 +111,21 @@ def ingest(paths: list[Path], settings: Settings, *, service: str = "", document
     report.distinct_texts = len({c.content_hash for c in every})
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _repair(store: ClauseStore, embedder: Embedder, report: IngestReport) -> None:
+    """Re-embed every catalog version whose vectors are missing or short, from the catalog's own texts.
+
+    Without this, a lost `chroma/` left every version "unchanged" and answers quietly came from BM25 alone.
+    """
+    for info, _ in store.incomplete():
+        clauses = store.clauses(info.service, info.document, info.version)
+        version = PolicyVersion(info.service, info.document, info.version, store.clean_text(info.service, info.document,
+                                info.version), title=info.title, source=info.source, sha256=info.sha256)
+        vectors, new = embedder.embed_cached([c.content_hash for c in clauses], [c.text for c in clauses])
+        store.write(version, clauses, vectors)
+        report.repaired.append(info.key)
+        report.new_embeddings += new
 
 
 SHRUNK_TO = 0.1        # a section keeping under a tenth of its text in the version before...
