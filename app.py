@@ -127,13 +127,19 @@ def ask(answerer: Answerer, question: str, policy: str, version: str, as_of: str
     """Chat turn: (chat history, citation cards HTML, answers so far, cleared question, status line)."""
     a = ask_answer(answerer, question, policy, version, as_of)
     scope = f"{a.service}/{a.document}@{a.version}"
-    reply = esc(a.text) + f"\n\n*{esc(a.backend)} · {esc(scope)}*"
-    history = list(history or []) + [{"role": "user", "content": esc(a.question)},
+    # the chat renders HTML, not Markdown: policy words are escaped text, never an image or a link
+    reply = f"{as_text(a.text)}<br><br><em>{esc(a.backend)} · {esc(scope)}</em>"
+    history = list(history or []) + [{"role": "user", "content": as_text(a.question)},
                                      {"role": "assistant", "content": reply}]
     status = f"Answered by **{esc(a.backend)}** from {esc(scope)} in {a.timings.get('total_ms', 0):.0f} ms."
     note = answerer.retriever.store.incomplete_note(a.service, a.document, a.version)
     status += f" **Warning: {esc(note)}.**" if note else ""
     return history, cards_html(a), list(answers or []) + [a], "", status
+
+
+def as_text(text: str) -> str:
+    """Text for the chat, which renders HTML: escaped, its line breaks kept."""
+    return esc(text).replace("\n", "<br>")
 
 
 def ask_api(answerer: Answerer, question: str, policy: str, version: str = "", as_of: str = "") -> dict:
@@ -347,7 +353,9 @@ def build_app(settings: Settings, answerer: Answerer | None = None) -> gr.Blocks
             with gr.Tab("Ask", id="ask"):
                 with gr.Row():
                     with gr.Column(scale=3):
-                        chat = gr.Chatbot(label="Conversation", height=460, elem_id="chat")
+                        # no Markdown and no LaTeX: a policy's `![x](url)` or `$$...$$` stays the words it is
+                        chat = gr.Chatbot(label="Conversation", height=460, elem_id="chat", render_markdown=False,
+                                          latex_delimiters=[])
                         question = gr.Textbox(label="Question", placeholder="Will my DMs be used to train AI?",
                                               elem_id="question")
                         with gr.Row():

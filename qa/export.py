@@ -33,9 +33,15 @@ def to_csv(answers: Iterable[Answer]) -> str:
         base = {k: d[k] for k in ("id", "question", "service", "document", "version", "answer", "abstained")}
         base["changes"] = json.dumps(d["changes"], ensure_ascii=False) if d["changes"] else ""
         for c in d["citations"] or [{}]:
-            w.writerow({**base, **{k: c.get(k, "") for k in ("n", "section", "clause_id", "quote", "text", "source")},
-                        "version": c.get("version", base["version"])})
+            row = {**base, **{k: c.get(k, "") for k in ("n", "section", "clause_id", "quote", "text", "source")},
+                   "version": c.get("version", base["version"])}
+            w.writerow({k: _inert(v) for k, v in row.items()})
     return buf.getvalue()
+
+
+def _inert(value):
+    """A cell a spreadsheet will not run: text starting = + - @ (or tab, CR) gets a leading ' (OWASP)."""
+    return "'" + value if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def to_markdown(answers: Iterable[Answer]) -> str:
