@@ -74,17 +74,18 @@ def main(ctx: click.Context, data_dir: Path | None) -> None:
 @click.option("--document", default="", help="Document name for a single file (e.g. privacy-policy).")
 @click.option("--version", "version", default="", help="Effective date YYYY-MM-DD for a single file.")
 @click.option("--replace", is_flag=True, help="Replace a version already indexed with different text.")
+@click.option("--skip-bad", is_flag=True, help="Index the good files of a folder; list the ones that cannot be.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
 @friendly
-def ingest_cmd(ctx, paths, service, document, version, replace, quiet):
+def ingest_cmd(ctx, paths, service, document, version, replace, quiet, skip_bad=False):
     """Index policy versions from folders (service/document/DATE.ext), files or URLs."""
     from ingest.pipeline import ingest
 
     bar = _Bar("ingest", quiet)
     try:
         report = ingest([_local(p, _settings(ctx)) for p in paths], _settings(ctx), service=service,
-                        document=document, version=version, replace=replace, progress=bar)
+                        document=document, version=version, replace=replace, progress=bar, skip_bad=skip_bad)
     finally:
         bar.close()
     click.echo(report.summary())
@@ -96,7 +97,7 @@ def _local(path_or_url: str, settings: Settings) -> Path:
         return Path(path_or_url)
     from ingest.fetch import download_to
 
-    return download_to(path_or_url, settings.data_dir / "downloads")
+    return download_to(path_or_url, settings.data_dir / "downloads", max_bytes=settings.max_upload_bytes)
 
 
 @main.command("versions")

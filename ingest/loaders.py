@@ -5,6 +5,7 @@ plain paragraphs, separated by blank lines. Chunking reads only this form, whate
 """
 from __future__ import annotations
 
+import codecs
 import itertools
 import re
 import unicodedata
@@ -260,10 +261,20 @@ def _page_text(page) -> str:
         return page.extract_text() or ""
 
 
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),  # UTF-32 LE starts like UTF-16 LE
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
 def decode(data: bytes, name: str) -> str:
-    """Bytes to text: UTF-8 (with or without BOM), else a detected encoding; binary is refused."""
+    """Bytes to text: a BOM's UTF-16/32, UTF-8 (with or without BOM), else a detected encoding; binary is refused."""
     if not data.strip():
         raise LoadError(f"{name}: the file is empty; pass a file that holds the policy text")
+    encoding = next((enc for bom, enc in _BOMS if data.startswith(bom)), "")
+    if encoding:  # Windows' "Unicode" text: its zero bytes are no sign of a binary file
+        try:
+            return decode(data.decode(encoding).encode("utf-8"), name)
+        except UnicodeDecodeError:
+            pass  # a binary file that happens to start like a BOM: judged below
     if b"\x00" in data[:4096] or _control_share(data[:4096]) > 0.1:
         raise LoadError(f"{name}: this looks like a binary file, not text; pass the policy as "
                         ".md, .html, .txt or .pdf")

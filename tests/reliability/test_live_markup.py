@@ -56,7 +56,7 @@ def beacon(sample_settings, tmp_path_factory):
     path = tmp_path_factory.mktemp("beacon") / "beacon" / "privacy-policy" / "2024-05-01.md"
     path.parent.mkdir(parents=True)
     path.write_text(POLICY, "utf-8")
-    result = cli(sample_settings, "ingest", "--quiet", str(path))
+    result = cli(sample_settings, "ingest", "--quiet", "--service", "beacon", "--document", "privacy-policy", str(path))
     assert result.exit_code == 0, result.output
     return sample_settings, path
 
