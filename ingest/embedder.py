@@ -50,6 +50,8 @@ def load_model(name: str):
 class Embedder:
     """Embeds texts with a packaged model; vectors are unit length so cosine = dot product."""
 
+    CACHE_EVERY = 256  # texts embedded between writes to the cache
+
     def __init__(self, name: str = "all-MiniLM-L6-v2", cache_dir: Path | None = None):
         self.name = name
         self._cache = _VectorCache(cache_dir / f"embeddings--{name.replace('/', '-')}.sqlite") if cache_dir else None
@@ -86,18 +88,18 @@ class Embedder:
         """
         known = self._cache.get(set(hashes)) if self._cache else {}
         todo = {h: t for h, t in zip(hashes, texts) if h not in known}
-        if todo:
-            done = [0]
-
-            def tick(n: int) -> None:
-                done[0] += n
-                progress(done[0], len(todo))
-
-            fresh = self.encode(list(todo.values()), progress=tick if progress else None)
-            new = dict(zip(todo.keys(), fresh))
+        order = sorted(todo, key=lambda h: len(todo[h]))  # like lengths share a batch, as in encode
+        done = 0
+        # cached part by part, so a run killed at 81 % keeps 81 % of its work for the next one
+        for i in range(0, len(order), self.CACHE_EVERY):
+            part = order[i:i + self.CACHE_EVERY]
+            new = dict(zip(part, self.encode([todo[h] for h in part])))
             if self._cache:
                 self._cache.put(new)
             known.update(new)
+            done += len(part)
+            if progress:
+                progress(done, len(todo))
         return np.vstack([known[h] for h in hashes]) if hashes else np.zeros((0, DIM), np.float32), len(todo)
 
 

@@ -10,7 +10,7 @@ from ingest.records import Answer
 
 FORMATS = ("jsonl", "json", "csv", "md")
 CSV_FIELDS = ["id", "question", "service", "document", "version", "answer", "abstained", "n",
-              "section", "clause_id", "quote", "text", "source", "changes"]
+              "section", "clause_id", "quote", "text", "source", "changes", "error"]
 
 
 def to_jsonl(answers: Iterable[Answer]) -> str:
@@ -31,6 +31,7 @@ def to_csv(answers: Iterable[Answer]) -> str:
     for a in answers:
         d = a.to_dict()
         base = {k: d[k] for k in ("id", "question", "service", "document", "version", "answer", "abstained")}
+        base["error"] = d.get("error", "")  # a failed row must not read as "does not address"
         base["changes"] = json.dumps(d["changes"], ensure_ascii=False) if d["changes"] else ""
         for c in d["citations"] or [{}]:
             row = {**base, **{k: c.get(k, "") for k in ("n", "section", "clause_id", "quote", "text", "source")},
@@ -50,6 +51,7 @@ def to_markdown(answers: Iterable[Answer]) -> str:
     for a in answers:
         out += [f"## {a.id + ': ' if a.id else ''}{_one_line(a.question)}", "",
                 f"*{a.service}/{a.document} @ {a.version}*" + (" — abstained" if a.abstained else ""), ""]
+        out += [f"**Error:** {_one_line(a.error)}", ""] if a.error else []
         out += [_quote_block(a.text), ""]
         for c in a.citations:
             out += [f"**[{c.n}]** {c.service}/{c.document} @ {c.version}, {c.section or 'Preamble'} "
