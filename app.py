@@ -7,6 +7,7 @@ wires them to components. All policy and question text is HTML-escaped before it
 from __future__ import annotations
 
 import argparse
+import asyncio
 import functools
 import html
 import os
@@ -36,6 +37,7 @@ from qa.answer import Answerer  # noqa: E402
 from settings import Settings  # noqa: E402
 
 EXPORT_FORMATS = ("csv", "json", "md")
+UPLOAD_CLEAN_SECONDS = 60  # an upload is cleaned in a child process and refused after this long
 BATCH_TYPES = (".txt", ".csv", ".jsonl")
 NOTE = ("Answers are **extractive** — quoted verbatim from the policy — unless an LLM endpoint is "
         "configured (`CLAUSECITE_LLM_URL`). Every [n] marker points at a clause shown on the right.")
@@ -105,8 +107,15 @@ def ask_version_choices(answerer: Answerer, policy: str) -> list[tuple[str, str]
     return [ASK_NEWEST, *version_choices(answerer, policy)]
 
 
+def _text(name: str, value) -> str:
+    """An API value that must be text: a number or a list is refused with a message, not a traceback."""
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"{name} must be text, not {type(value).__name__}")
+    return value or ""
+
+
 def _split(policy: str) -> tuple[str, str]:
-    service, _, document = (policy or "").partition("/")
+    service, _, document = _text("policy", policy).partition("/")
     if not service:
         raise ValueError("choose a policy first (service/document)")
     return service, document
@@ -116,8 +125,8 @@ def _split(policy: str) -> tuple[str, str]:
 def ask_answer(answerer: Answerer, question: str, policy: str, version: str = "", as_of: str = "") -> Answer:
     """The Answer for a question about the chosen policy; an "as of" date overrides the version."""
     service, document = _split(policy)
-    as_of = (as_of or "").strip()
-    return answerer.ask(question, service, document, "" if as_of else (version or ""), as_of)
+    question, version, as_of = _text("question", question), _text("version", version), _text("as_of", as_of).strip()
+    return answerer.ask(question, service, document, "" if as_of else version, as_of)
 
 
 @user_errors
@@ -126,11 +135,19 @@ def ask(answerer: Answerer, question: str, policy: str, version: str, as_of: str
     """Chat turn: (chat history, citation cards HTML, answers so far, cleared question, status line)."""
     a = ask_answer(answerer, question, policy, version, as_of)
     scope = f"{a.service}/{a.document}@{a.version}"
-    reply = esc(a.text) + f"\n\n*{esc(a.backend)} · {esc(scope)}*"
-    history = list(history or []) + [{"role": "user", "content": esc(a.question)},
+    # the chat renders HTML, not Markdown: policy words are escaped text, never an image or a link
+    reply = f"{as_text(a.text)}<br><br><em>{esc(a.backend)} · {esc(scope)}</em>"
+    history = list(history or []) + [{"role": "user", "content": as_text(a.question)},
                                      {"role": "assistant", "content": reply}]
     status = f"Answered by **{esc(a.backend)}** from {esc(scope)} in {a.timings.get('total_ms', 0):.0f} ms."
+    note = answerer.retriever.store.incomplete_note(a.service, a.document, a.version)
+    status += f" **Warning: {esc(note)}.**" if note else ""
     return history, cards_html(a), list(answers or []) + [a], "", status
+
+
+def as_text(text: str) -> str:
+    """Text for the chat, which renders HTML: escaped, its line breaks kept."""
+    return esc(text).replace("\n", "<br>")
 
 
 def ask_api(answerer: Answerer, question: str, policy: str, version: str = "", as_of: str = "") -> dict:
@@ -247,7 +264,7 @@ def add_policy(answerer: Answerer, path: str | None, service: str, document: str
     tick = (lambda stage, done, total: progress((done, max(total, 1)), desc=f"ingest: {stage}")) if progress else None
     try:
         report = ingest([dest], settings, service=service, document=document, version=date,
-                        progress=tick, embedder=answerer.retriever.embedder)
+                        progress=tick, embedder=answerer.retriever.embedder, clean_timeout=UPLOAD_CLEAN_SECONDS)
     except Exception:
         shutil.rmtree(folder, ignore_errors=True)  # nothing half-kept from a refused upload
         raise
@@ -261,6 +278,7 @@ def compare_html(answerer: Answerer, policy: str, old: str, new: str) -> str:
     from qa.compare import align
 
     service, document = _split(policy)
+    old, new = _text("old", old), _text("new", new)
     if not old or not new:
         raise ValueError("choose two versions to compare")
     r = answerer.retriever
@@ -307,7 +325,8 @@ def history_html(answerer: Answerer, policy: str, topic: str) -> str:
     from qa.history import topic_history
 
     service, document = _split(policy)
-    if not (topic or "").strip():
+    topic = _text("topic", topic)
+    if not topic.strip():
         raise ValueError("type a topic, for example 'location data'")
     rows = topic_history(answerer.retriever, service, document, topic.strip())
     body = "".join(f"<tr><td>{esc(r.version)}</td><td>{esc(r.status)}</td><td>{esc(r.section)}</td>"
@@ -316,13 +335,18 @@ def history_html(answerer: Answerer, policy: str, topic: str) -> str:
             f"<tr><th>version</th><th>wording</th><th>section</th><th>clause</th></tr>{body}</table>")
 
 
+def page_lists(answerer: Answerer) -> tuple[list[str], str | None]:
+    """The policies a page offers when it loads, read from the index (uploads included), and the first."""
+    policies = policy_choices(answerer)
+    return policies, "x/privacy-policy" if "x/privacy-policy" in policies else (policies[0] if policies else None)
+
+
 # page --------------------------------------------------------------------------------------
 def build_app(settings: Settings, answerer: Answerer | None = None) -> gr.Blocks:
     """The page: policy pickers on top; Ask (chat + cards), What changed, History, Batch, Add a policy."""
     answerer = answerer or make_answerer(settings)
     A = answerer
-    policies = policy_choices(A)
-    first = "x/privacy-policy" if "x/privacy-policy" in policies else (policies[0] if policies else None)
+    policies, first = page_lists(A)
     versions = version_choices(A, first)
     newest = versions[0][1] if versions else None
 
@@ -347,7 +371,9 @@ def build_app(settings: Settings, answerer: Answerer | None = None) -> gr.Blocks
             with gr.Tab("Ask", id="ask"):
                 with gr.Row():
                     with gr.Column(scale=3):
-                        chat = gr.Chatbot(label="Conversation", height=460, elem_id="chat")
+                        # no Markdown and no LaTeX: a policy's `![x](url)` or `$$...$$` stays the words it is
+                        chat = gr.Chatbot(label="Conversation", height=460, elem_id="chat", render_markdown=False,
+                                          latex_delimiters=[])
                         question = gr.Textbox(label="Question", placeholder="Will my DMs be used to train AI?",
                                               elem_id="question")
                         with gr.Row():
@@ -418,6 +444,13 @@ def build_app(settings: Settings, answerer: Answerer | None = None) -> gr.Blocks
         up_btn.click(on_upload, inputs=[pfile, up_service, up_document, up_date],
                      outputs=[up_status, policy, version, old_v, new_v], api_visibility="private")
 
+        def on_load():
+            # every page load reads the index: a policy added by anyone since the app started is listed
+            ps, p = page_lists(A)
+            return gr.Dropdown(choices=ps, value=p), version_dd(p), *two_versions(p)
+
+        demo.load(on_load, outputs=[policy, version, old_v, new_v], api_visibility="private")
+
         def api_ask(question: str, policy: str, version: str = "", as_of: str = "") -> dict:
             """Answer a question about `service/document` (version or as-of date optional)."""
             return ask_api(A, question, policy, version, as_of)
@@ -450,6 +483,37 @@ def ensure_index(settings: Settings, answerer: Answerer) -> None:
     print(f"ClauseCite: {report.summary()}", flush=True)
 
 
+class LoginThrottle:
+    """ASGI middleware: a client's failed logins make its next attempt wait, doubling up to 10 s.
+
+    Attempts from one client run one at a time, so parallel guesses wait in line; a success resets it.
+    """
+
+    def __init__(self, app, first_wait: float = 0.5, longest_wait: float = 10.0):
+        self.app, self.first_wait, self.longest_wait = app, first_wait, longest_wait
+        self.failures: dict[str, int] = {}
+        self.locks: dict[str, asyncio.Lock] = {}
+
+    async def __call__(self, scope, receive, send):
+        """Pass every request on; hold a login back while its client has recent failures."""
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"].rstrip("/") != "/login":
+            return await self.app(scope, receive, send)
+        client = (scope.get("client") or ("unknown",))[0]
+        async with self.locks.setdefault(client, asyncio.Lock()):
+            failed = self.failures.get(client, 0)
+            if failed:
+                await asyncio.sleep(min(self.first_wait * 2 ** (failed - 1), self.longest_wait))
+            status = {}
+
+            async def watch(message):
+                if message["type"] == "http.response.start":
+                    status["code"] = message["status"]
+                await send(message)
+
+            await self.app(scope, receive, watch)
+            self.failures[client] = 0 if status.get("code") == 200 else failed + 1
+
+
 def _auth() -> tuple[str, str] | None:
     raw = os.environ.get("CLAUSECITE_AUTH", "").strip()
     if not raw:
@@ -475,7 +539,11 @@ def main(argv: list[str] | None = None) -> None:
     threading.Thread(target=answerer.retriever.embedder.embed_query, args=("warm up",), daemon=True).start()
     demo = build_app(settings, answerer)
     print(f"ClauseCite: ready in {time.perf_counter() - t0:.1f} s on http://{args.host}:{args.port}", flush=True)
-    demo.queue().launch(server_name=args.host, server_port=args.port, share=False, auth=_auth(),
+    from starlette.middleware import Middleware
+
+    auth = _auth()
+    demo.queue().launch(server_name=args.host, server_port=args.port, share=False, auth=auth,
+                        app_kwargs={"middleware": [Middleware(LoginThrottle)]} if auth else None,
                         ssr_mode=False, css=CSS, footer_links=["api"], max_file_size=settings.max_upload_bytes,
                         allowed_paths=[str(_mkdir(settings.data_dir / "exports"))])
 

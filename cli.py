@@ -74,17 +74,18 @@ def main(ctx: click.Context, data_dir: Path | None) -> None:
 @click.option("--document", default="", help="Document name for a single file (e.g. privacy-policy).")
 @click.option("--version", "version", default="", help="Effective date YYYY-MM-DD for a single file.")
 @click.option("--replace", is_flag=True, help="Replace a version already indexed with different text.")
+@click.option("--skip-bad", is_flag=True, help="Index the good files of a folder; list the ones that cannot be.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
 @friendly
-def ingest_cmd(ctx, paths, service, document, version, replace, quiet):
+def ingest_cmd(ctx, paths, service, document, version, replace, quiet, skip_bad=False):
     """Index policy versions from folders (service/document/DATE.ext), files or URLs."""
     from ingest.pipeline import ingest
 
     bar = _Bar("ingest", quiet)
     try:
         report = ingest([_local(p, _settings(ctx)) for p in paths], _settings(ctx), service=service,
-                        document=document, version=version, replace=replace, progress=bar)
+                        document=document, version=version, replace=replace, progress=bar, skip_bad=skip_bad)
     finally:
         bar.close()
     click.echo(report.summary())
@@ -96,7 +97,7 @@ def _local(path_or_url: str, settings: Settings) -> Path:
         return Path(path_or_url)
     from ingest.fetch import download_to
 
-    return download_to(path_or_url, settings.data_dir / "downloads")
+    return download_to(path_or_url, settings.data_dir / "downloads", max_bytes=settings.max_upload_bytes)
 
 
 @main.command("versions")
@@ -156,7 +157,11 @@ def _answerer(settings: Settings):
 @friendly
 def ask_cmd(ctx, question, service, document, version, as_of, as_json):
     """Answer one question with cited clauses (or say the policy does not address it)."""
-    answer = _answerer(_settings(ctx)).ask(question, service, document, version, as_of)
+    answerer = _answerer(_settings(ctx))
+    answer = answerer.ask(question, service, document, version, as_of)
+    note = answerer.retriever.store.incomplete_note(answer.service, answer.document, answer.version)
+    if note:
+        click.echo(f"warning: {note}", err=True)
     if as_json:
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return
@@ -175,29 +180,59 @@ def ask_cmd(ctx, question, service, document, version, as_of, as_json):
 @click.option("--service", default="", help="Service for rows that name none.")
 @click.option("--document", default="")
 @click.option("--as-of", "as_of", default="")
+@click.option("--resume", is_flag=True, help="Continue an interrupted run: answer only the questions not yet "
+              "in the .jsonl output.")
 @click.option("--quiet", is_flag=True)
 @click.pass_context
 @friendly
-def batch_cmd(ctx, questions, output, service, document, as_of, quiet):
-    """Answer a file of questions (.txt/.csv/.jsonl) and write the answers with citations."""
+def batch_cmd(ctx, questions, output, service, document, as_of, quiet, resume):
+    """Answer a file of questions (.txt/.csv/.jsonl) and write the answers with citations.
+
+    A .jsonl output is written answer by answer, so an interrupted run can be continued with --resume.
+    """
     from tqdm import tqdm
 
-    from qa.batch import read_questions, run_batch
-    from qa.export import render
+    from qa.batch import read_questions, resume_jsonl, run_batch
+    from qa.export import render, to_jsonl
 
     fmt = output.suffix.lstrip(".")
-    render([], fmt)  # fail on a bad output type before answering anything
+    render([], fmt)  # fail on a bad output type, or an output that cannot be written, before answering
+    if resume and fmt != "jsonl":
+        raise ValueError("--resume continues a .jsonl output; write the batch as .jsonl")
+    _check_writable(output)
     items = read_questions(questions)
+    done = resume_jsonl(output) if resume else set()
+    items = [it for it in items if it.id not in done]
     answerer = _answerer(_settings(ctx))
     bar = tqdm(total=len(items), desc="questions", file=sys.stderr, disable=quiet, leave=False)
     ask = lambda it: answerer.ask(it.question, it.service or service, it.document or document,  # noqa: E731
                                   as_of=it.as_of or as_of, id=it.id)
-    answers = run_batch(items, ask, service, progress=lambda i, n: bar.update(1))
+    with output.open("a" if resume else "w", encoding="utf-8") if fmt == "jsonl" else _nowhere() as fh:
+        sink = (lambda a: (fh.write(to_jsonl([a])), fh.flush())) if fh else None  # noqa: E731
+        answers = run_batch(items, ask, service, progress=lambda i, n: bar.update(1), sink=sink)
     bar.close()
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(render(answers, fmt), encoding="utf-8")
+    if fmt != "jsonl":
+        output.write_text(render(answers, fmt), encoding="utf-8")
     errors = sum(1 for a in answers if a.error)
-    click.echo(f"{len(answers)} answers written to {output} ({errors} error record(s))")
+    kept = f"; {len(done)} already there" if resume else ""
+    click.echo(f"{len(answers)} answers written to {output} ({errors} error record(s){kept})")
+
+
+def _check_writable(output: Path) -> None:
+    """Fail at once, not after every answer, when the output cannot be written."""
+    import tempfile
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    if output.is_dir():
+        raise ValueError(f"{output} is a folder; give -o a file name such as answers.csv")
+    with tempfile.NamedTemporaryFile(dir=output.parent, prefix=f".{output.name}.", suffix=".probe"):
+        pass
+
+
+def _nowhere():
+    import contextlib
+
+    return contextlib.nullcontext(None)
 
 
 @main.command("compare")

@@ -20,6 +20,9 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 _MODELS: dict[str, object] = {}
 _LOCK = threading.Lock()
 DIM = 384
+# the model reads the first 256 word pieces; tokenizing all of a 1 MB text first took seconds, and no real
+# clause comes near this length, so their vectors are unchanged
+MAX_TEXT_CHARS = 20_000
 
 
 SHIPPED = Path(__file__).resolve().parent.parent / "models"  # ClauseCite's own models, kept in the repo
@@ -71,6 +74,8 @@ def apply_layers(model, path: Path) -> None:
 class Embedder:
     """Embeds texts with a packaged model; vectors are unit length so cosine = dot product."""
 
+    CACHE_EVERY = 256  # texts embedded between writes to the cache
+
     def __init__(self, name: str = "all-MiniLM-L6-v2", cache_dir: Path | None = None):
         self.name = name
         label = Path(name).name if Path(name).is_absolute() else name.replace("/", "-")
@@ -84,7 +89,7 @@ class Embedder:
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # like lengths share a batch: less padding
         out = []
         for i in range(0, len(order), batch_size):
-            batch = [texts[j] for j in order[i:i + batch_size]]
+            batch = [texts[j][:MAX_TEXT_CHARS] for j in order[i:i + batch_size]]
             out.append(model.encode(batch, batch_size=batch_size, normalize_embeddings=True,
                                     convert_to_numpy=True, show_progress_bar=False))
             self.encoded += len(batch)
@@ -108,18 +113,18 @@ class Embedder:
         """
         known = self._cache.get(set(hashes)) if self._cache else {}
         todo = {h: t for h, t in zip(hashes, texts) if h not in known}
-        if todo:
-            done = [0]
-
-            def tick(n: int) -> None:
-                done[0] += n
-                progress(done[0], len(todo))
-
-            fresh = self.encode(list(todo.values()), progress=tick if progress else None)
-            new = dict(zip(todo.keys(), fresh))
+        order = sorted(todo, key=lambda h: len(todo[h]))  # like lengths share a batch, as in encode
+        done = 0
+        # cached part by part, so a run killed at 81 % keeps 81 % of its work for the next one
+        for i in range(0, len(order), self.CACHE_EVERY):
+            part = order[i:i + self.CACHE_EVERY]
+            new = dict(zip(part, self.encode([todo[h] for h in part])))
             if self._cache:
                 self._cache.put(new)
             known.update(new)
+            done += len(part)
+            if progress:
+                progress(done, len(todo))
         return np.vstack([known[h] for h in hashes]) if hashes else np.zeros((0, DIM), np.float32), len(todo)
 
 

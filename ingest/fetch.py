@@ -19,6 +19,7 @@ _HEADER = "\t".join(COLUMNS)
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+MAX_BYTES = 10 * 1024 * 1024  # as much as ingest accepts from a file
 
 
 class FetchError(ValueError):
@@ -86,11 +87,16 @@ def _sha256_file(path: Path) -> str | None:
         return None
 
 
-def _download(url: str, timeout: float) -> bytes:
-    """GET a URL's bytes, turning every network failure into a FetchError that says what to do."""
+def _download(url: str, timeout: float, max_bytes: int = MAX_BYTES) -> bytes:
+    """GET a URL's bytes, reading no more than `max_bytes`; every network failure becomes a FetchError."""
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
-            return response.read()
+            declared = int(response.headers.get("Content-Length") or 0)
+            data = b"" if declared > max_bytes else response.read(max_bytes + 1)  # never the whole of a huge body
+        if declared > max_bytes or len(data) > max_bytes:
+            raise FetchError(f"{url} sends more than {max_bytes:,} bytes, over the limit for a policy; "
+                             "nothing was kept (save the page's policy text to a file and ingest that)")
+        return data
     except (OSError, http.client.HTTPException) as exc:  # URLError, HTTPError, timeouts are OSErrors
         raise FetchError(
             f"could not download {url}: {exc}. Check your network connection and try again, "
@@ -132,11 +138,11 @@ def fetch_sources(
     return paths
 
 
-def download_to(url: str, dest_dir: Path, *, timeout: float = 30) -> Path:
-    """Download one policy URL (no pinned hash) into `dest_dir`, named after the URL's last part."""
+def download_to(url: str, dest_dir: Path, *, timeout: float = 30, max_bytes: int = MAX_BYTES) -> Path:
+    """Download one policy URL (no pinned hash, at most `max_bytes`) into `dest_dir`, named after its last part."""
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", url.rstrip("/").rsplit("/", 1)[-1]) or "page.html"
     if "." not in name:
         name += ".html"
     target = Path(dest_dir) / name
-    write_atomic(target, _download(url, timeout))
+    write_atomic(target, _download(url, timeout, max_bytes))
     return target

@@ -5,9 +5,13 @@ plain paragraphs, separated by blank lines. Chunking reads only this form, whate
 """
 from __future__ import annotations
 
+import codecs
+import itertools
 import re
 import unicodedata
 from pathlib import Path
+
+from ingest.linear import sub_links, sub_spans, sub_tags
 
 SUPPORTED = {".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html",
              ".txt": "text", ".pdf": "pdf"}
@@ -17,41 +21,63 @@ class LoadError(ValueError):
     """A file that cannot become policy text; the message says what was wrong and what to do."""
 
 
-# link text may hold escapes and one level of brackets: [Meta Products\[1\]](#annotation-1)
-_LINK = re.compile(r"!?\[((?:\\.|\[[^\[\]]*\]|[^\]\\])*)\]\((?:[^()\s]|\([^()]*\))*(?:\s+\"[^\"]*\")?\)")
-_NOTE_MARK = re.compile(r"\s*\\?\[\d{1,3}\\?\]\s*$")  # "[1]" ending a link's text points at a footnote
+# link text may hold escapes and one level of brackets: [Meta Products\[1\]](#annotation-1); a bracket
+# pair reads escapes as the text around it does, so reading a `[` either way never rescans what follows
+_LINK_TEXT = r"(?:\\.|\[(?:\\.|[^\[\]\\])*\]|[^\]\\])*"
+_LINK = re.compile(r"!?\[(" + _LINK_TEXT + r")\]\((?:[^()\s]|\([^()]*\))*(?:\s+\"[^\"]*\")?\)")
+_LINK_TEXT_END = re.compile(_LINK_TEXT + "+")  # possessive: where a link's text must end
+_NOTE_MARK = re.compile(r"(?<!\s)\s*\\?\[\d{1,3}\\?\]\s*$")  # "[1]" ending a link's text points at a footnote
 _ANCHOR_ONLY = re.compile(r"^[\s*_>\-+\d.)]*\[[^\]]*\]\(#[^)]*\)[\s*_.]*$")
-_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~])")
 _TAG = re.compile(r"</?[a-zA-Z][^>]*>")
 _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
-_ATX = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_ATX = re.compile(r"^(#{1,6})\s+(.*)$")  # closing #s are stripped in code: `\s*#*\s*$` backtracks cubically
 _SETEXT = re.compile(r"^(=+|-+)\s*$")
 _BULLET = re.compile(r"^(?:[*+\-]|\d{1,3}[.)])\s+(.*)$")
 _BOLD_LINE = re.compile(r"^\s*(?:\d{1,3}[.)]\s+)?(\*\*|__)(.+?)\1[\s:]*$")
 _NUMBERED = re.compile(r"^(\d{1,2}(?:\.\d{1,2})*)\.?\s+\S")
 _BOLD_LEAD = re.compile(r"^(\*\*|__)(\d{1,2}(?:\.\d{1,2})+\.?\s+[^*]{2,90}?)\1")
 _HR = re.compile(r"^\s*([-*_])(\s*\1){2,}\s*$")
+_UNDERSCORED, _UNDERSCORE_OPENS = re.compile(r"(?<!\w)_(\S(?:.*?\S)?)_(?!\w)"), re.compile(r"(?<!\w)_\S")
+_STARRED, _STAR_OPENS = re.compile(r"(?<![\w*])\*(\S(?:.*?\S)?)\*(?![\w*])"), re.compile(r"(?<![\w*])\*\S")
 
 
 def normalise_inline(text: str) -> str:
     """NFKC, links to their text, escapes and emphasis removed, whitespace collapsed."""
     text = unicodedata.normalize("NFKC", text).replace("\u00ad", "").replace("\ufeff", "")
-    text = _LINK.sub(_link_text, text)
-    # an escaped character is literal text: park it where emphasis stripping cannot see it
-    escaped: list[str] = []
-    text = _ESCAPE.sub(lambda m: escaped.append(m.group(1)) or f"\x00{len(escaped) - 1}\x00", text)
-    text = _TAG.sub("", text).replace("**", "").replace("__", "")
-    text = re.sub(r"(?<!\w)_(\S(?:.*?\S)?)_(?!\w)", r"\1", text)
-    text = re.sub(r"(?<![\w*])\*(\S(?:.*?\S)?)\*(?![\w*])", r"\1", text)
-    text = re.sub("\x00(\\d+)\x00", lambda m: escaped[int(m.group(1))], text)
-    return re.sub(r"\s+", " ", text).strip()
+    text = sub_links(_LINK, _LINK_TEXT_END, text, _link_text)
+    escapes = "\\" in text
+    text = _park_escapes(text) if escapes else text
+    text = sub_tags(_TAG, text).replace("**", "").replace("__", "")
+    text = sub_spans(_UNDERSCORED, _UNDERSCORE_OPENS, "_", text)
+    text = sub_spans(_STARRED, _STAR_OPENS, "*", text)
+    text = text.translate(_UNPARK) if escapes else text
+    # `](` only ever came from escaped brackets (real links became their text above): keep it escaped,
+    # so no Markdown view of a clause turns "\!\[beacon\](http://host/x.png)" into a live image
+    return re.sub(r"\s+", " ", text).strip().replace("](", "\\](")
+
+
+# an escaped character is literal text: it is parked as a private-use character, where link, tag and
+# emphasis stripping cannot see it, and put back at the end (str.replace: no Python call per escape)
+_ESCAPABLE = "\\`*_{}[]()#+-.!|<>~"  # the backslash first: `\\[` is an escaped backslash, then a bracket
+_PARKED = {c: chr(0xF0000 + ord(c)) for c in _ESCAPABLE}
+_UNPARK = str.maketrans({v: k for k, v in _PARKED.items()})
+_PARKING = re.compile("[" + "".join(_PARKED.values()) + "]")
+
+
+def _park_escapes(text: str) -> str:
+    if not text.isascii():  # the policy's own private-use characters must not come back as markup
+        text = _PARKING.sub("\ufffd", text)
+    for c, parked in _PARKED.items():
+        text = text.replace("\\" + c, parked)
+    return text
 
 
 def _link_text(m: re.Match) -> str:
     """A link's text (an image's is dropped); a link glued to a word or another link gets a space."""
     if m.group(0).startswith("!"):
         return ""
-    text = _NOTE_MARK.sub("", m.group(1))
+    # a linked image `[![seal](img)](href)` has an image for its text: that image is dropped too
+    text = _NOTE_MARK.sub("", sub_links(_LINK, _LINK_TEXT_END, m.group(1), _link_text))
     before, after = m.string[m.start() - 1:m.start()] if m.start() else "", m.string[m.end():m.end() + 1]
     if text and (before.isalnum() or before == ")"):
         text = " " + text
@@ -103,7 +129,7 @@ def markdown_to_clean(md: str) -> str:
         if atx or (bold and _is_bold_heading(bold.group(2))):
             _flush(blocks, kind, parts)
             kind, parts = "para", []
-            text = normalise_inline(atx.group(2) if atx else bold.group(2))
+            text = normalise_inline(_closing_hashes_off(atx.group(2)) if atx else bold.group(2))
             if text:
                 level = len(atx.group(1)) if atx else _heading_level(text, 5)
                 blocks.append("#" * level + " " + text)
@@ -125,6 +151,11 @@ def markdown_to_clean(md: str) -> str:
         parts.append(line)
     _flush(blocks, kind, parts)
     return "\n\n".join(blocks) + "\n"
+
+
+def _closing_hashes_off(heading: str) -> str:
+    """An ATX heading's text without its optional closing `#`s (`## Title ##`)."""
+    return heading.rstrip().rstrip("#").rstrip()
 
 
 def _row_blocks(line: str) -> list[tuple[str, str]]:
@@ -230,10 +261,20 @@ def _page_text(page) -> str:
         return page.extract_text() or ""
 
 
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),  # UTF-32 LE starts like UTF-16 LE
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
 def decode(data: bytes, name: str) -> str:
-    """Bytes to text: UTF-8 (with or without BOM), else a detected encoding; binary is refused."""
+    """Bytes to text: a BOM's UTF-16/32, UTF-8 (with or without BOM), else a detected encoding; binary is refused."""
     if not data.strip():
         raise LoadError(f"{name}: the file is empty; pass a file that holds the policy text")
+    encoding = next((enc for bom, enc in _BOMS if data.startswith(bom)), "")
+    if encoding:  # Windows' "Unicode" text: its zero bytes are no sign of a binary file
+        try:
+            return decode(data.decode(encoding).encode("utf-8"), name)
+        except UnicodeDecodeError:
+            pass  # a binary file that happens to start like a BOM: judged below
     if b"\x00" in data[:4096] or _control_share(data[:4096]) > 0.1:
         raise LoadError(f"{name}: this looks like a binary file, not text; pass the policy as "
                         ".md, .html, .txt or .pdf")
@@ -270,14 +311,27 @@ def load_clean(path: Path, max_bytes: int = 10 * 1024 * 1024) -> str:
         raise LoadError(f"{path}: {size:,} bytes is over the {max_bytes:,}-byte limit; "
                         "split the file or raise max_upload_bytes")
     if fmt == "pdf":
-        return pdf_to_clean(path)
+        return _checked(path, pdf_to_clean(path))
     raw = decode(path.read_bytes(), str(path))
     if fmt == "markdown" and re.search(r"<(html|body|div)\b", raw[:2000], re.IGNORECASE):
         fmt = "html"
-    clean = {"markdown": markdown_to_clean, "html": html_to_clean, "text": text_to_clean}[fmt](raw)
-    if len(re.findall(r"\w+", clean)) < 20:
+    return _checked(path, {"markdown": markdown_to_clean, "html": html_to_clean, "text": text_to_clean}[fmt](raw))
+
+
+MAX_BLOCK_CHARS = 200_000  # ten times the longest paragraph of any real policy we have (18,000 characters)
+
+
+def _checked(path: Path, clean: str) -> str:
+    """Clean text that reads like a policy: some words, and no paragraph longer than a policy has."""
+    if sum(1 for _ in itertools.islice(re.finditer(r"\w+", clean), 20)) < 20:
         raise LoadError(f"{path}: fewer than 20 words of text after cleaning (mostly scripts or "
                         "markup?); pass the policy's readable text")
+    longest = max(map(len, clean.split("\n\n")))
+    if longest > MAX_BLOCK_CHARS:
+        # one paragraph this long is generated or broken markup, and would cost minutes to index
+        raise LoadError(f"{path}: a paragraph of {longest:,} characters after cleaning, over the "
+                        f"{MAX_BLOCK_CHARS:,}-character limit; this is not a policy's text as written: "
+                        "check the file, or split the paragraph with blank lines")
     return clean
 
 

@@ -10,8 +10,9 @@ from ingest.chunking import chunk
 from ingest.embedder import Embedder
 from ingest.loaders import LoadError, find_effective_date, find_title, load_clean
 from ingest.records import Clause, PolicyVersion, sha256_text
-from ingest.sources import VersionSource, discover, single
+from ingest.sources import VersionSource, check_one_file_per_version, discover, single
 from ingest.store import ClauseStore
+from ingest.worker import load_clean_isolated
 from settings import Settings
 
 Progress = Callable[[str, int, int], None]
@@ -27,6 +28,8 @@ class IngestReport:
 
     added: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
     clauses: int = 0
     distinct_texts: int = 0
     new_embeddings: int = 0
@@ -37,7 +40,10 @@ class IngestReport:
         """What a person reads at the end of an ingest: one line, then a line per warning."""
         line = (f"{len(self.added)} version(s) indexed, {len(self.unchanged)} unchanged; "
                 f"{self.clauses} clauses, {self.new_embeddings} new embeddings, {self.seconds:.1f} s")
-        return "\n".join([line] + [f"warning: {w}" for w in self.warnings])
+        fixed = ([f"repaired {len(self.repaired)} version(s) whose vectors were missing, from the catalog's "
+                  f"texts: {', '.join(self.repaired)}"] if self.repaired else [])
+        return "\n".join([line, *fixed] + [f"skipped {s}" for s in self.skipped]
+                         + [f"warning: {w}" for w in self.warnings])
 
 
 def open_store(settings: Settings) -> ClauseStore:
@@ -45,20 +51,23 @@ def open_store(settings: Settings) -> ClauseStore:
     return ClauseStore(settings.data_dir, settings.collection_name, settings.chroma_url)
 
 
-def read_version(src: VersionSource, settings: Settings) -> PolicyVersion:
-    """Load one source into a PolicyVersion of clean text."""
-    text = load_clean(src.path, settings.max_upload_bytes)
+def read_version(src: VersionSource, settings: Settings, clean_timeout: float = 0) -> PolicyVersion:
+    """Load one source into a PolicyVersion of clean text (in a child process when given a time limit)."""
+    text = (load_clean_isolated(src.path, settings.max_upload_bytes, clean_timeout) if clean_timeout
+            else load_clean(src.path, settings.max_upload_bytes))
     return PolicyVersion(src.service, src.document, src.effective_date, text,
                          title=src.title or find_title(text), source=src.source or str(src.path),
                          sha256=sha256_text(text))
 
 
-def collect(paths: list[Path], service: str = "", document: str = "", version: str = "") -> list[VersionSource]:
-    """Version sources from folders (layout) and single files (flags, name or text)."""
+def collect(paths: list[Path], service: str = "", document: str = "", version: str = "",
+            skipped: list[str] | None = None) -> list[VersionSource]:
+    """Version sources from folders (layout) and single files (flags, name or text); files in a
+    folder's layout that cannot be indexed go to `skipped`, each with the reason."""
     found: list[VersionSource] = []
     for p in map(Path, paths):
         if p.is_dir():
-            found.extend(discover(p))
+            found.extend(discover(p, skipped))
         elif p.is_file():
             date = version
             if not date and not p.stem[:4].isdigit():
@@ -66,20 +75,31 @@ def collect(paths: list[Path], service: str = "", document: str = "", version: s
             found.append(single(p, service, document, date))
         else:
             raise LoadError(f"{p}: no such file or folder; check the path")
+    check_one_file_per_version(found)
     return found
 
 
 def ingest(paths: list[Path], settings: Settings, *, service: str = "", document: str = "",
            version: str = "", replace: bool = False, progress: Progress | None = None,
-           embedder: Embedder | None = None) -> IngestReport:
-    """Index every version found under `paths`; unchanged versions cost nothing."""
+           embedder: Embedder | None = None, clean_timeout: float = 0, skip_bad: bool = False) -> IngestReport:
+    """Index every version found under `paths`; unchanged versions cost nothing.
+
+    With `clean_timeout`, each file is cleaned in a child process and refused after that many seconds
+    (the app does this, so an upload never stalls other people's questions). A policy file in a
+    folder's layout that cannot be indexed stops the run before anything is written, unless `skip_bad`.
+    """
     t0 = time.perf_counter()
-    sources = collect(paths, service, document, version)
-    versions = [read_version(s, settings) for s in sources]  # read all first: bad input stops before writing
+    skipped: list[str] = []
+    sources = collect(paths, service, document, version, skipped)
+    if skipped and not skip_bad:
+        raise LoadError(f"{len(skipped)} policy file(s) cannot be indexed, so nothing was:\n"
+                        + "".join(f"  {s}\n" for s in skipped) + "fix or rename them, or pass --skip-bad to index the rest")
+    versions = [read_version(s, settings, clean_timeout) for s in sources]  # bad input stops before writing
     store = open_store(settings)
     store.count()  # a damaged index fails here, instead of calling every version "unchanged"
     embedder = embedder or Embedder(settings.embedding_model, settings.data_dir)
-    report = IngestReport()
+    report = IngestReport(skipped=skipped)
+    _repair(store, embedder, report)
     todo = [(v, chunk(v, settings.max_clause_chars)) for v in versions
             if not _unchanged(store, v, replace, report)]
     report.warnings = [w for v, clauses in todo for w in _shrunken(v, clauses, store, todo)]
@@ -101,6 +121,21 @@ def ingest(paths: list[Path], settings: Settings, *, service: str = "", document
     report.distinct_texts = len({c.content_hash for c in every})
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _repair(store: ClauseStore, embedder: Embedder, report: IngestReport) -> None:
+    """Re-embed every catalog version whose vectors are missing or short, from the catalog's own texts.
+
+    Without this, a lost `chroma/` left every version "unchanged" and answers quietly came from BM25 alone.
+    """
+    for info, _ in store.incomplete():
+        clauses = store.clauses(info.service, info.document, info.version)
+        version = PolicyVersion(info.service, info.document, info.version, store.clean_text(info.service, info.document,
+                                info.version), title=info.title, source=info.source, sha256=info.sha256)
+        vectors, new = embedder.embed_cached([c.content_hash for c in clauses], [c.text for c in clauses])
+        store.write(version, clauses, vectors)
+        report.repaired.append(info.key)
+        report.new_embeddings += new
 
 
 SHRUNK_TO = 0.1        # a section keeping under a tenth of its text in the version before...

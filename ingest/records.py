@@ -150,7 +150,7 @@ class Answer:
         return {
             "id": self.id, "question": self.question, "service": self.service,
             "document": self.document, "version": self.version, "answer": self.text,
-            "abstained": self.abstained, "support": self.support or ("not addressed" if self.abstained else ""),
+            "abstained": self.abstained, "support": self.support or ("error" if self.error else "not addressed" if self.abstained else ""),
             "confidence": round(float(self.confidence), 3), "citations": [c.to_dict() for c in self.citations],
             "changes": [c.to_dict() for c in self.changes], "backend": self.backend,
             **({"error": self.error} if self.error else {}),

@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from ingest.loaders import SUPPORTED, LoadError
 from ingest.store import check_name
 
 MANIFESTS = ("MANIFEST.tsv", "sources.tsv")
+_DATE_LIKE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")  # a version's file name, even a wrong one: 2024-1-5
 
 
 @dataclass(frozen=True)
@@ -46,18 +48,23 @@ def _manifest_rows(root: Path) -> dict[str, dict]:
         path = root / name
         if path.exists():
             with path.open(encoding="utf-8", newline="") as fh:
-                return {row.get("file") or f"{row['service']}/{row['document']}/{row['effective_date']}.md": row
+                # .get: a manifest without these columns adds nothing, rather than a KeyError traceback
+                return {row.get("file") or f"{row.get('service')}/{row.get('document')}/{row.get('effective_date')}.md": row
                         for row in csv.DictReader(fh, delimiter="\t")}
     return {}
 
 
-def discover(root: Path) -> list[VersionSource]:
-    """Every `service/document/YYYY-MM-DD.ext` file under a folder, with manifest titles/sources."""
+def discover(root: Path, skipped: list[str] | None = None) -> list[VersionSource]:
+    """Every `service/document/YYYY-MM-DD.ext` file under a folder, with manifest titles/sources.
+
+    A file named like a version that cannot be indexed (a future or impossible date, `2024-1-5`, a
+    name with capitals) is added to `skipped` with the reason; READMEs, licences and notes are not.
+    """
     root = Path(root)
     if not root.is_dir():
         raise LoadError(f"{root}: no such folder; check the path")
     rows = _manifest_rows(root)
-    found = []
+    found, bad = [], []
     for path in sorted(p for p in root.rglob("*") if p.suffix.lower() in SUPPORTED and p.is_file()):
         rel, parts = path.relative_to(root), path.absolute().parts
         if rel.parts[0].startswith(".") or len(parts) < 3:
@@ -67,26 +74,40 @@ def discover(root: Path) -> list[VersionSource]:
         try:
             date = check_date(stem)
             check_name("service", service), check_name("document", document)
-        except ValueError:
+        except ValueError as exc:
+            if _DATE_LIKE.match(stem):
+                bad.append(f"{path}: {exc}")
             continue
         row = rows.get(rel.as_posix(), {})
         found.append(VersionSource(service, document, date, path, row.get("title", ""),
                                    row.get("source") or row.get("url") or str(path)))
     if not found:
-        raise LoadError(f"{root}: no policy versions found; lay files out as "
+        why = f" (and {len(bad)} file(s) that cannot be: {'; '.join(bad)})" if bad else ""
+        raise LoadError(f"{root}: no policy versions found{why}; lay files out as "
                         "<service>/<document>/<YYYY-MM-DD>.<md|html|txt|pdf>")
+    if skipped is not None:
+        skipped.extend(bad)
     return found
+
+
+def check_one_file_per_version(sources: list[VersionSource]) -> None:
+    """Refuse two files for one version (`2024-01-01.md` beside `2024-01-01.html`): which one is meant?"""
+    seen: dict[str, VersionSource] = {}
+    for s in sources:
+        if s.key in seen:
+            raise LoadError(f"two files for one version {s.key}: {seen[s.key].path} and {s.path}; "
+                            "keep one of them")
+        seen[s.key] = s
 
 
 def single(path: Path, service: str = "", document: str = "", version: str = "",
            effective_from_text: str = "") -> VersionSource:
-    """One file named on the command line; names and date from flags, its path, or its text."""
+    """One file named on the command line; names from flags, the date from a flag, its name or its text."""
     path = Path(path)
-    parts = path.resolve().parts if _date_from_name(path.stem) else ()  # laid out as service/document/date
-    service = service or (parts[-3] if len(parts) >= 3 else "")
-    document = document or (parts[-2] if len(parts) >= 2 else "")
     if not service or not document:
-        raise ValueError(f"{path}: say which policy this is with --service and --document")
+        # never guessed from its folders: a download in data/downloads would become policy "data/downloads"
+        raise ValueError(f"{path}: say which policy this is with --service and --document (to ingest a "
+                         "corpus laid out as <service>/<document>/<YYYY-MM-DD>.ext, name its folder)")
     date = version or _date_from_name(path.stem) or effective_from_text
     if not date:
         raise ValueError(f"{path}: no effective date in the file name or text; pass --version YYYY-MM-DD")

@@ -136,16 +136,23 @@ class ClauseStore:
             raise StoreError(f"catalog file {path} vanished ({exc}); run the command again") from exc
         cached = self._infos.get(str(path))
         if cached is None or cached[0] != stamp:
-            cached = (stamp, VersionInfo(**self._read(path)["version"]))
+            try:
+                cached = (stamp, VersionInfo(**self._read(path)["version"]))
+            except TypeError as exc:  # fields missing or unknown
+                raise _unreadable(path, f"its version entry does not fit ({exc})") from exc
             self._infos[str(path)] = cached
         return cached[1]
 
     def _read(self, path: Path) -> dict:
         try:
-            return json.loads(path.read_text("utf-8"))
+            data = json.loads(path.read_text("utf-8"))
         except (OSError, ValueError) as exc:
-            raise StoreError(f"catalog file {path} is unreadable ({exc}); delete it and ingest that "
-                             "version again") from exc
+            raise _unreadable(path, str(exc)) from exc
+        # valid JSON is not enough: `{}` or `null` left by a bad copy must not become a traceback
+        if not (isinstance(data, dict) and isinstance(data.get("version"), dict)
+                and isinstance(data.get("text"), str) and isinstance(data.get("clauses"), list)):
+            raise _unreadable(path, f"it holds {json.dumps(data)[:40]} instead of a version")
+        return data
 
     def get_version(self, service: str, document: str, version: str) -> VersionInfo | None:
         """Catalog entry of one version, or None."""
@@ -202,12 +209,36 @@ class ClauseStore:
         res = col.query(query_embeddings=[np.asarray(vector).tolist()], n_results=n, where=where, include=["distances"])
         return [(i.split("@", 1)[0], 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0])]
 
+    def vector_count(self, info: VersionInfo) -> int:
+        """Vectors stored for exactly this version's text (its catalog entry says how many it needs)."""
+        col = self.collection(info.service, info.document)
+        where = {"vkey": _vkey(info.service, info.document, info.version, info.sha256)}
+        return self._guard(lambda: len(col.get(where=where, include=[])["ids"]))
+
+    def incomplete(self) -> list[tuple[VersionInfo, int]]:
+        """Catalog versions with fewer vectors than clauses (a lost or copied-in-part `chroma/`): (version, vectors)."""
+        counts = [(info, self.vector_count(info)) for info in self.versions()]
+        return [(info, n) for info, n in counts if n < info.clauses]
+
+    def incomplete_note(self, service: str, document: str, version: str) -> str:
+        """What a person must know when one version's vectors are missing, or ''."""
+        info = self.get_version(service, document, version)
+        have = self.vector_count(info) if info else 0
+        if info is None or have >= info.clauses:
+            return ""
+        return (f"the index is incomplete: {info.key} has {have} of its {info.clauses} clause vectors, so "
+                "answers come from word matches alone; run `python cli.py ingest` (any folder) to rebuild them")
+
     def count(self) -> int:
         """Vectors in all of this store's collections (including any left by an interrupted ingest)."""
         def total() -> int:
             cols = [c for c in self._client().list_collections() if c.name.startswith(f"{self._name}--")]
             return sum(c.count() for c in cols)
         return self._guard(total)
+
+
+def _unreadable(path: Path, why: str) -> StoreError:
+    return StoreError(f"catalog file {path} is unreadable ({why}); delete it and ingest that version again")
 
 
 def _pause_for_crash_test(key: str, upserted: int) -> None:

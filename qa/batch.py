@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import csv
-import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,10 +30,48 @@ def parse_questions(text: str, kind: str) -> list[BatchItem]:
         lines = [ln.strip() for ln in text.splitlines()]
         return [BatchItem(str(i), ln) for i, ln in enumerate((ln for ln in lines if ln and not ln.startswith("#")), 1)]
     if kind == "csv":
-        return [_item(row, str(i)) for i, row in enumerate(csv.DictReader(io.StringIO(text)), 1)]
+        return _csv_items(text)
     if kind == "jsonl":
         return [_json_item(line, str(i)) for i, line in enumerate((ln for ln in text.splitlines() if ln.strip()), 1)]
     raise ValueError(f"questions file type {kind!r} is not supported; use .txt, .csv or .jsonl")
+
+
+def _csv_items(text: str) -> list[BatchItem]:
+    """Items of a CSV file; a row whose quote is not closed on its own line becomes an error item.
+
+    The csv module reads an unclosed quote on to the next quote or the end of the file, silently
+    merging the rows between into one question; no question spans lines, so such a row is reported
+    and reading resumes on the line after it.
+    """
+    lines = text.splitlines(keepends=True)
+    header = next(csv.reader(lines[:1]), [])
+    items: list[BatchItem] = []
+    start = 1
+    while start < len(lines):
+        start = _read_rows(lines, start, header, items)
+    return items
+
+
+def _read_rows(lines: list[str], start: int, header: list[str], items: list[BatchItem]) -> int:
+    """Read rows from line index `start` into `items` until one runs over its line; where to resume."""
+    reader = csv.reader(lines[start:], strict=True)
+    used = 0
+    try:
+        for cells in reader:
+            if reader.line_num - used > 1:
+                break
+            used = reader.line_num
+            if cells:
+                items.append(_item(dict(zip(header, cells)), str(len(items) + 1)))
+        else:
+            return len(lines)
+    except csv.Error:
+        pass  # an unclosed quote that reached the end of the file
+    n = str(len(items) + 1)
+    first = dict(zip(header, next(csv.reader(lines[start + used:start + used + 1]), [])))
+    items.append(BatchItem(first.get("id") or n, "", error=f"row {n} (line {start + used + 1}) opens a quote it does not close, "
+                                        "so the rows after it would be read as its question; close the quote"))
+    return start + used + 1
 
 
 def _json_item(line: str, n: str) -> BatchItem:
@@ -62,14 +99,35 @@ def read_questions(path: Path) -> list[BatchItem]:
 
 
 def run_batch(items: list[BatchItem], ask: Callable[[BatchItem], Answer], default_service: str = "",
-              progress: Callable[[int, int], None] | None = None) -> list[Answer]:
-    """Answer every item in order; an item that fails gets an error record and the rest still run."""
+              progress: Callable[[int, int], None] | None = None,
+              sink: Callable[[Answer], None] | None = None) -> list[Answer]:
+    """Answer every item in order; an item that fails gets an error record and the rest still run.
+
+    `sink` is given each answer as soon as it exists, so an interrupted batch keeps what it did.
+    """
     out = []
     for i, item in enumerate(items, 1):
         out.append(_one(item, ask, default_service))
+        if sink:
+            sink(out[-1])
         if progress:
             progress(i, len(items))
     return out
+
+
+def resume_jsonl(path: Path) -> set[str]:
+    """Ids already answered in a JSONL output; a line cut off by the interruption is removed first."""
+    path = Path(path)
+    if not path.exists():
+        return set()
+    good = []
+    for line in path.read_text("utf-8").splitlines():
+        try:
+            good.append(json.loads(line))
+        except ValueError:
+            break  # the line being written when the run stopped, and nothing after it
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in good), "utf-8")
+    return {str(r.get("id", "")) for r in good}
 
 
 def _one(item: BatchItem, ask: Callable[[BatchItem], Answer], default_service: str) -> Answer:

@@ -10,7 +10,7 @@ from ingest.records import Answer
 
 FORMATS = ("jsonl", "json", "csv", "md")
 CSV_FIELDS = ["id", "question", "service", "document", "version", "answer", "abstained", "support", "confidence", "n",
-              "section", "clause_id", "quote", "text", "source", "changes"]
+              "section", "clause_id", "quote", "text", "source", "changes", "error"]
 
 
 def to_jsonl(answers: Iterable[Answer]) -> str:
@@ -32,11 +32,18 @@ def to_csv(answers: Iterable[Answer]) -> str:
         d = a.to_dict()
         base = {k: d[k] for k in ("id", "question", "service", "document", "version", "answer", "abstained",
                                   "support", "confidence")}
+        base["error"] = d.get("error", "")  # a failed row must not read as "does not address"
         base["changes"] = json.dumps(d["changes"], ensure_ascii=False) if d["changes"] else ""
         for c in d["citations"] or [{}]:
-            w.writerow({**base, **{k: c.get(k, "") for k in ("n", "section", "clause_id", "quote", "text", "source")},
-                        "version": c.get("version", base["version"])})
+            row = {**base, **{k: c.get(k, "") for k in ("n", "section", "clause_id", "quote", "text", "source")},
+                   "version": c.get("version", base["version"])}
+            w.writerow({k: _inert(v) for k, v in row.items()})
     return buf.getvalue()
+
+
+def _inert(value):
+    """A cell a spreadsheet will not run: text starting = + - @ (or tab, CR) gets a leading ' (OWASP)."""
+    return "'" + value if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def to_markdown(answers: Iterable[Answer]) -> str:
@@ -46,6 +53,7 @@ def to_markdown(answers: Iterable[Answer]) -> str:
         out += [f"## {a.id + ': ' if a.id else ''}{_one_line(a.question)}", "",
                 f"*{a.service}/{a.document} @ {a.version}* — {a.support or ('not addressed' if a.abstained else 'answered')}"
                 f" (confidence {a.confidence:.2f})", ""]
+        out += [f"**Error:** {_one_line(a.error)}", ""] if a.error else []
         out += [_quote_block(a.text), ""]
         for c in a.citations:
             out += [f"**[{c.n}]** {c.service}/{c.document} @ {c.version}, {c.section or 'Preamble'} "

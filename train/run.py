@@ -125,6 +125,22 @@ def collect(examples_b: list[data.Example], encoder: Path, index: Path = WORK / 
     return out
 
 
+def cached_rows(examples_b: list[data.Example], encoder: Path) -> list[dict]:
+    """collect(), kept in data/train-work for this encoder and these questions (a rerun of the fit is quick)."""
+    import pickle
+
+    from ingest.embedder import LAYERS
+
+    digest = hashlib.sha1("".join(f"{e.key}{e.question}{e.evidence}" for e in examples_b).encode())
+    digest.update((encoder / LAYERS).read_bytes())
+    path = WORK / f"rows-{digest.hexdigest()[:12]}.pkl"
+    if path.is_file():
+        return pickle.loads(path.read_bytes())  # written by this script, in this folder
+    rows = collect(examples_b, encoder)
+    path.write_bytes(pickle.dumps(rows))
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     """Train, measure against the shipped models, and write models/ (unless --dry-run)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -153,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         train_encoder(a, encoder, args.epochs)
     if not (args.reuse and (cross / "cross-encoder.safetensors").is_file()):
         train_cross_encoder(a, cross)
-    rows = collect(b, encoder)
+    rows = cached_rows(b, encoder)
     result = fit.fit_all(rows, Reader(cross / "cross-encoder.safetensors"), seed=SEED, progress=bar("read"))
     print(fit.report(result, args.out))
     if not args.dry_run:
