@@ -42,7 +42,7 @@ class Candidate:
 RANKER_FEATURES = ("dense", "dense_gap", "dense_rank", "bm25_norm", "bm25_log", "bm25_rank", "section",
                    "section_gap", "coverage", "heading_coverage", "length", "is_item")
 ANSWER_FEATURES = ("p1", "p2", "p3", "dense1", "coverage1", "vocabulary", "words", "bm25_log1", "reader1", "reader_top")
-READ = 4  # the cross-encoder reads the question with this many of the best-ranked clauses
+READ = 3  # the cross-encoder reads the question with this many of the best-ranked clauses
 
 
 def ranker_features(cands: list[Candidate]) -> np.ndarray:
@@ -91,7 +91,7 @@ class Reader:
     """The trained cross-encoder: reads a question with a clause and gives the probability that the
     clause settles it. Rebuilt from the packaged MiniLM (its word embeddings) plus the shipped layers."""
 
-    MAX_TOKENS = 160
+    MAX_TOKENS = 128
 
     def __init__(self, weights: Path):
         import torch

@@ -11,7 +11,7 @@ import random
 from collections.abc import Callable
 from pathlib import Path
 
-MAX_TOKENS = 160
+MAX_TOKENS = 128
 
 
 def pairs_from(rows, unanswerable_rows, seed: int = 13) -> list[tuple[str, str, float]]:

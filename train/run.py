@@ -170,6 +170,9 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.reuse and (cross / "cross-encoder.safetensors").is_file()):
         train_cross_encoder(a, cross)
     rows = cached_rows(b, encoder)
+    import torch
+
+    torch.set_num_threads(1)  # small batches: one thread is faster than two fighting other work
     result = fit.fit_all(rows, Reader(cross / "cross-encoder.safetensors"), seed=SEED, progress=bar("read"))
     print(fit.report(result, args.out))
     if not args.dry_run:
