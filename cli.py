@@ -192,8 +192,8 @@ def batch_cmd(ctx, questions, output, service, document, as_of, quiet, resume):
     """
     from tqdm import tqdm
 
-    from qa.batch import read_questions, resume_jsonl, run_batch
-    from qa.export import render, to_jsonl
+    from qa.batch import JsonlSink, read_questions, resume_jsonl, run_batch
+    from qa.export import render
 
     fmt = output.suffix.lstrip(".")
     render([], fmt)  # fail on a bad output type, or an output that cannot be written, before answering
@@ -207,11 +207,12 @@ def batch_cmd(ctx, questions, output, service, document, as_of, quiet, resume):
     bar = tqdm(total=len(items), desc="questions", file=sys.stderr, disable=quiet, leave=False)
     ask = lambda it: answerer.ask(it.question, it.service or service, it.document or document,  # noqa: E731
                                   as_of=it.as_of or as_of, id=it.id)
-    with output.open("a" if resume else "w", encoding="utf-8") if fmt == "jsonl" else _nowhere() as fh:
-        sink = (lambda a: (fh.write(to_jsonl([a])), fh.flush())) if fh else None  # noqa: E731
-        answers = run_batch(items, ask, service, progress=lambda i, n: bar.update(1), sink=sink)
+    sink = JsonlSink(output, append=resume) if fmt == "jsonl" else None
+    answers = run_batch(items, ask, service, progress=lambda i, n: bar.update(1), sink=sink)
     bar.close()
-    if fmt != "jsonl":
+    if sink:
+        sink.close()
+    else:
         output.write_text(render(answers, fmt), encoding="utf-8")
     errors = sum(1 for a in answers if a.error)
     kept = f"; {len(done)} already there" if resume else ""
@@ -228,11 +229,6 @@ def _check_writable(output: Path) -> None:
     with tempfile.NamedTemporaryFile(dir=output.parent, prefix=f".{output.name}.", suffix=".probe"):
         pass
 
-
-def _nowhere():
-    import contextlib
-
-    return contextlib.nullcontext(None)
 
 
 @main.command("compare")

@@ -115,6 +115,30 @@ def run_batch(items: list[BatchItem], ask: Callable[[BatchItem], Answer], defaul
     return out
 
 
+class JsonlSink:
+    """Appends each answer to a JSONL file as it comes; the file is opened at the first answer, so a
+    run that fails before answering anything (a damaged index) leaves no output behind."""
+
+    def __init__(self, path: Path, append: bool):
+        self.path, self.mode, self._fh = Path(path), "a" if append else "w", None
+
+    def __call__(self, answer: Answer) -> None:
+        """Write one answer and flush it to the file."""
+        from qa.export import to_jsonl
+
+        if self._fh is None:
+            self._fh = self.path.open(self.mode, encoding="utf-8")
+        self._fh.write(to_jsonl([answer]))
+        self._fh.flush()
+
+    def close(self) -> None:
+        """Close the file (creating it empty when nothing was answered, as a finished run would)."""
+        if self._fh is None and self.mode == "w":
+            self.path.write_text("", "utf-8")
+        if self._fh is not None:
+            self._fh.close()
+
+
 def resume_jsonl(path: Path) -> set[str]:
     """Ids already answered in a JSONL output; a line cut off by the interruption is removed first."""
     path = Path(path)
