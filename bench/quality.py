@@ -150,9 +150,11 @@ def main() -> None:
                         help="gold files over ../shared/corpora (default: the dev set, then bench/questions/*.yaml)")
     parser.add_argument("--no-blind", action="store_true", help="leave out the blind held-out-service set")
     parser.add_argument("--no-baseline", action="store_true", help="leave out the hand-tuned ranking (commit BASELINE)")
+    parser.add_argument("--blind-only", action="store_true", help="only the blind held-out-service set")
     args = parser.parse_args()
     golds = args.gold or [DEV, *sorted((Path(__file__).parent / "questions").glob("*.yaml"))]
-    plan = [(CORPORA, golds)] + ([] if args.no_blind or args.gold else [(blind_corpus(), [BLIND])])
+    plan = [] if args.blind_only else [(CORPORA, golds)]
+    plan += [] if args.no_blind or args.gold else [(blind_corpus(), [BLIND])]
     for corpus, files in plan:
         settings, report = build(corpus, bench_dir(f"learned-{corpus.name}"))
         print(f"\nindex: {settings.data_dir} ({report.summary()})")

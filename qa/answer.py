@@ -6,7 +6,7 @@ import time
 from dataclasses import replace
 
 from ingest.records import Answer, ClauseChange
-from qa import rank
+from qa import abstain, rank
 from qa.compare import align
 from qa.dates import dates_in
 from qa.records import Draft, Hit, Scope
@@ -27,6 +27,7 @@ ABSTAIN_TEXT = ("The {name} policy (version {version}) does not address this que
 ADDRESSED_TEXT = "{name} (version {version}) addresses this in {n} clause{s}:"
 PARTLY_TEXT = ("{name} (version {version}) talks about this, but none of these clauses clearly settles the "
                "question; the closest {n} clause{s}:")
+NEVER_USES = " It never uses the word{s} {words}; if the policy has its own word for it, try that."
 DATED = "The question names a date, so this is version {version}; the newest is {newest}."
 ADDRESSED, PARTLY, NOT_ADDRESSED = "addressed", "partly", "not addressed"
 MAX_DROPPED = 1       # clauses of the previous version cited because they were removed
@@ -140,8 +141,9 @@ class Answerer:
         ordered = self._favour_changes(prev, scope, hits) if prev is not None else hits
         confidence = self.addressed(q, ranking, prev)
         support = self.support(confidence) if hits else NOT_ADDRESSED
-        if support == NOT_ADDRESSED:
-            return self._abstain(q, scope, hits, confidence)
+        missing = self.unaddressed(q, scope, hits, ordered, prev)
+        if support == NOT_ADDRESSED or missing is not None:
+            return self._abstain(q, scope, hits, confidence, missing or [])
         chosen = select(ordered, self.retriever.models.cite_share)
         if self.llm is not None:
             drafted = self._llm_answer(q, scope, hits)
@@ -233,9 +235,31 @@ class Answerer:
         return [self._alignments[key][cid] for cid in clause_ids if cid in self._alignments[key]]
 
     # abstain / llm -------------------------------------------------------------------------
-    def _abstain(self, q: str, scope: Scope, hits: list[Hit], confidence: float = 0.0) -> Answer:
+    def unaddressed(self, q: str, scope: Scope, hits: list[Hit], ordered: list[Hit],
+                    prev: Scope | None) -> list[str] | None:
+        """The word-level rule (qa/abstain.py): None when the version addresses the question; else the
+        question's words it never uses (may be []). Kept beside the learned answerability, which on the
+        dev and held-out sets caught almost no unanswerable question (docs/benchmarks.md)."""
+        if not hits:
+            return []
+        change_words = " ".join(m.group(0) for m in CHANGE_WORDS.finditer(q)) if prev is not None else ""
+        share = self.retriever.word_share(scope)
+        words = abstain.keywords(q, scope, share, change_words)
+        closest = self.retriever.closeness(q, [h.clause for h in hits[:abstain.SUPPORT_CLAUSES]])
+        if not abstain.may_abstain(q, words, share.keys(), closest):
+            return None
+        weight = abstain.weights(q, words, self.retriever.word_embedder.encode)
+        before = self.retriever.search(topic_of(q), prev, k=abstain.SUPPORT_CLAUSES) if prev is not None else []
+        missing = abstain.unaddressed(q, weight, share.keys(), ordered, closest, before,
+                                      lambda word: self.retriever.nearest_word(scope, word))
+        return missing or None
+
+    def _abstain(self, q: str, scope: Scope, hits: list[Hit], confidence: float = 0.0,
+                 missing: list[str] = ()) -> Answer:
         related = tuple(make_citation(i + 1, h, best_quote(h.clause.text, q)) for i, h in enumerate(hits[:3]))
         text = ABSTAIN_TEXT.format(name=_name(scope), version=scope.version)
+        if missing:
+            text += NEVER_USES.format(s="s" if len(missing) > 1 else "", words=", ".join(f"“{w}”" for w in missing[:3]))
         return Answer(q, scope.service, scope.document, scope.version, text, (), abstained=True,
                       related=related, backend="extractive", support=NOT_ADDRESSED, confidence=confidence)
 
