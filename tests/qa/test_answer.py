@@ -60,7 +60,6 @@ def test_citations_are_retrieved_clauses_with_verbatim_quotes(answerer):
 def test_question_about_something_absent_abstains(answerer):
     a = answerer.ask("Will X give me a refund if my horoscope is wrong?", "x")
     assert a.abstained and not a.citations and a.support == "not addressed"
-    assert a.confidence < answerer.retriever.models.partly
     assert "does not address" in a.text
     assert a.related and all(r.quote in r.text for r in a.related)
 
