@@ -51,7 +51,7 @@ def to_markdown(answers: Iterable[Answer]) -> str:
     out = ["# ClauseCite answers", ""]
     for a in answers:
         out += [f"## {a.id + ': ' if a.id else ''}{_one_line(a.question)}", "",
-                f"*{a.service}/{a.document} @ {a.version}* — {a.support or ('not addressed' if a.abstained else 'answered')}"
+                f"*{a.service}/{a.document} @ {a.version}* — {a.support or ('error' if a.error else 'not addressed' if a.abstained else 'answered')}"
                 f" (confidence {a.confidence:.2f})", ""]
         out += [f"**Error:** {_one_line(a.error)}", ""] if a.error else []
         out += [_quote_block(a.text), ""]

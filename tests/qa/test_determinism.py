@@ -1,28 +1,14 @@
-"""The extractive answer is deterministic: ties in the ranking never follow set or hash order."""
+"""The extractive answer is deterministic: the same question gives the same citations in a new process."""
 from __future__ import annotations
 
-import numpy as np
-
-from ingest.records import Clause
-from qa.retrieve import Retriever, _VersionIndex
-
-
-def _index(n: int) -> _VersionIndex:
-    clauses = [Clause(f"c{i}", "acme", "privacy-policy", "2024-01-01", "1. Data", ("1. Data",), i, f"text {i}", 0, 6,
-                      f"h{i}") for i in range(n)]
-    vectors = np.ones((n, 4), np.float32) / 2.0  # one section: every heading scores the same
-    return _VersionIndex(clauses, {c.clause_id: i for i, c in enumerate(clauses)}, None, vectors)
+from ingest.pipeline import ingest
+from qa.answer import Answerer
+from tests.conftest import SAMPLE
 
 
-def test_section_ranking_breaks_ties_in_document_order():
-    # Python salts str hashes per process, so a set of clause ids iterates in a different order in
-    # every run; the ranking must come out the same whatever order the candidates arrive in
-    idx, vector = _index(6), np.ones(4, np.float32) / 2.0
-    forward = Retriever._by_section(vector, idx, [f"c{i}" for i in range(6)], {})
-    backward = Retriever._by_section(vector, idx, [f"c{i}" for i in reversed(range(6))], {})
-    assert forward == backward == [f"c{i}" for i in range(6)]
-
-
-def test_dense_score_still_orders_within_a_section():
-    idx, vector = _index(3), np.ones(4, np.float32) / 2.0
-    assert Retriever._by_section(vector, idx, ["c0", "c1", "c2"], {"c2": 0.9, "c1": 0.5}) == ["c2", "c1", "c0"]
+def test_two_answerers_cite_the_same_clauses_in_the_same_order(settings):
+    ingest([SAMPLE], settings)
+    first = Answerer(settings).ask("Can I stop Chirp using my posts for its AI?", "chirp")
+    again = Answerer(settings).ask("Can I stop Chirp using my posts for its AI?", "chirp")
+    assert first.citations and [c.clause_id for c in first.citations] == [c.clause_id for c in again.citations]
+    assert (first.support, round(first.confidence, 6)) == (again.support, round(again.confidence, 6))

@@ -46,7 +46,7 @@ def test_a_failed_row_says_so_in_every_format(fmt, sample_settings, tmp_path):
         rows = {r["id"]: r for r in csv.DictReader(out.open(encoding="utf-8", newline=""))}
         assert rows["c2"]["error"] == "row 2 has no question" and rows["c1"]["error"] == ""
     else:
-        assert "## c2: \n\n*/ @ * — abstained\n\n**Error:** row 2 has no question" in out.read_text("utf-8")
+        assert "## c2: \n\n*/ @ * — error (confidence 0.00)\n\n**Error:** row 2 has no question" in out.read_text("utf-8")
 
 
 def test_an_unwritable_output_fails_before_any_question_is_answered(sample_template, tmp_path):
