@@ -245,6 +245,8 @@ class Answerer:
         change_words = " ".join(m.group(0) for m in CHANGE_WORDS.finditer(q)) if prev is not None else ""
         share = self.retriever.word_share(scope)
         words = abstain.keywords(q, scope, share, change_words)
+        if not abstain.may_abstain(q, words, share.keys(), 0.0):  # every keyword is used: no model work
+            return None
         closest = self.retriever.closeness(q, [h.clause for h in hits[:abstain.SUPPORT_CLAUSES]])
         if not abstain.may_abstain(q, words, share.keys(), closest):
             return None
