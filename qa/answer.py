@@ -33,6 +33,8 @@ ADDRESSED, PARTLY, NOT_ADDRESSED = "addressed", "partly", "not addressed"
 MAX_DROPPED = 1       # clauses of the previous version cited because they were removed
 MAX_REWORDED = 2      # earlier wordings cited for reworded clauses (the best-ranked); the rest get a note
 CHANGE_BOOST = 1.5    # in a change question, clauses that are new or reworded matter most
+COVER_FROM = 12       # a part of the question no cited clause touches is sought in this many ranked clauses
+COVER_EACH = 2        # ...and up to this many of the clauses that touch it are cited
 
 
 class QuestionError(ValueError):
@@ -144,7 +146,7 @@ class Answerer:
         missing = self.unaddressed(q, scope, hits, ordered, prev)
         if support == NOT_ADDRESSED or missing is not None:
             return self._abstain(q, scope, hits, confidence, missing or [])
-        chosen = select(ordered, self.retriever.models.cite_share)
+        chosen = covering(select(ordered, self.retriever.models.cite_share), ordered, self.facets(q, scope))
         if self.llm is not None:
             drafted = self._llm_answer(q, scope, hits)
             if drafted is not None:
@@ -153,6 +155,15 @@ class Answerer:
             return replace(fallback, backend="extractive (fallback: the LLM answer had no verifiable citation)",
                            confidence=confidence)
         return replace(self._extractive(q, scope, chosen, prev, support), confidence=confidence)
+
+    def facets(self, q: str, scope: Scope) -> list[frozenset[str]]:
+        """The parts of a question a full answer must touch, each as the stemmed words a clause on it
+        uses: its topic words that the version uses, and the phrases its short forms stand for."""
+        share = self.retriever.word_share(scope)
+        change_words = " ".join(m.group(0) for m in CHANGE_WORDS.finditer(q))  # "what changed" is no topic
+        words = [frozenset([w]) for w in abstain.keywords(q, scope, share, change_words) if w in share]
+        spelled = [frozenset(tokenize([p])[0]) for p in self.retriever.spelled_out(q, scope)]
+        return [f for f in spelled + words if f]
 
     def addressed(self, q: str, ranking: Ranking, prev: Scope | None) -> float:
         """How likely the version addresses the question; a change question counts the version before
@@ -277,6 +288,40 @@ def select(hits: list[Hit], share: float) -> list[Hit]:
     """The clauses worth citing: the best, then those whose relevance is at least `share` of the best,
     within rank.MAX_CITED clauses and rank.CITED_CHARS characters."""
     return [hits[i] for i in rank.select([h.score for h in hits], [len(h.clause.text) for h in hits], share)]
+
+
+def covering(chosen: list[Hit], ranked: list[Hit], facets: list[frozenset[str]]) -> list[Hit]:
+    """The chosen clauses, plus for each part of the question that none of them touches, the best-ranked
+    COVER_EACH of the first COVER_FROM clauses that touch it ("Will my DMs train AI?" cites the
+    AI-training clause and the ones on direct messages). Within rank.MAX_CITED clauses and
+    rank.CITED_CHARS characters, an added clause takes the place of the weakest chosen ones that touch
+    no part of the question the others do not."""
+    out = list(chosen)
+    known: dict[str, frozenset[str]] = {}
+
+    def words(h: Hit) -> frozenset[str]:
+        if h.clause.clause_id not in known:
+            known[h.clause.clause_id] = frozenset(tokenize([f"{h.clause.section} {h.clause.text}"])[0])
+        return known[h.clause.clause_id]
+
+    def fits(extra: Hit) -> bool:
+        return len(out) < rank.MAX_CITED and sum(len(h.clause.text) for h in out) + len(extra.clause.text) <= rank.CITED_CHARS
+
+    def spare() -> list[Hit]:
+        return [h for h in out[1:] if not any(f <= words(h) and not any(f <= words(o) for o in out if o is not h)
+                                              for f in facets)]
+
+    for facet in facets:
+        if not out or any(facet <= words(h) for h in out):
+            continue
+        extras = [h for h in ranked[:COVER_FROM] if h not in out and facet <= words(h)][:COVER_EACH]
+        for extra in extras:
+            while not fits(extra) and spare():
+                out.remove(spare()[-1])
+            if not fits(extra):
+                break
+            out.append(extra)
+    return out
 
 
 def _name(scope: Scope) -> str:

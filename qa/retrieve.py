@@ -12,7 +12,7 @@ from ingest.embedder import Embedder
 from ingest.pipeline import open_store
 from ingest.records import Clause, content_hash
 from ingest.store import ClauseStore, VersionInfo
-from qa import rank
+from qa import acronyms, rank
 from qa.rank import Candidate
 from qa.records import Hit, Scope
 from settings import Settings
@@ -55,6 +55,7 @@ class _VersionIndex:
     word_share: dict[str, float] | None = None
     written: list[str] | None = None  # the version's own words as written, lower-cased
     written_vectors: np.ndarray | None = None
+    text: str = ""  # every clause with its section title, for spelling out a question's short forms
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,17 @@ class Retriever:
         vecs, _ = self.embedder.embed_cached([content_hash("heading:" + h) for h in heads], heads)
         words = [frozenset(s) for s in stems]
         return _VersionIndex(clauses, {c.clause_id: i for i, c in enumerate(clauses)}, bm25, vecs, words,
-                             [frozenset(s) for s in tokenize(heads)], frozenset().union(*words))
+                             [frozenset(s) for s in tokenize(heads)], frozenset().union(*words),
+                             text="\n".join([*dict.fromkeys(c.section for c in clauses), *(c.text for c in clauses)]))
+
+    def spelled_out(self, question: str, scope: Scope) -> list[str]:
+        """What the question's short forms stand for in this version ("DMs" -> "direct messages")."""
+        idx = self.index(scope)
+        return acronyms.phrases(question, idx.text, idx.vocabulary, _stem, self._phrase_closeness)
+
+    def _phrase_closeness(self, short: str, phrases: list[str]) -> list[float]:
+        vecs, _ = self.word_embedder.embed_cached([content_hash("phrase:" + p) for p in phrases], phrases)
+        return [float(x) for x in vecs @ self.word_embedder.embed_query(short)]
 
     def word_share(self, scope: Scope) -> dict[str, float]:
         """For every stemmed word of a version, the share of its clauses (with section titles) that use it."""
@@ -185,6 +196,9 @@ class Retriever:
         return Ranking(_distinct(done.hits, k or self.settings.k), done.addressed)
 
     def _rank(self, question: str, scope: Scope, vector: np.ndarray | None) -> Ranking:
+        expanded = acronyms.expand(question, self.spelled_out(question, scope))
+        if expanded != question:
+            question, vector = expanded, None
         cands, vocabulary, words = self.candidates(question, scope, vector)
         if not cands:
             return Ranking([], 0.0)
@@ -244,6 +258,11 @@ class Retriever:
         scores = idx.bm25.get_scores(tokens)
         top = np.argsort(-scores)[:n]
         return {idx.clauses[i].clause_id: float(scores[i]) for i in top if scores[i] > 0}
+
+
+def _stem(word: str) -> str:
+    stems = tokenize([word])[0]
+    return stems[0] if stems else ""
 
 
 def question_words(question: str, scope: Scope) -> set[str]:
