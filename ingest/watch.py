@@ -17,7 +17,7 @@ from ingest.loaders import SUPPORTED, LoadError, find_effective_date, load_clean
 from ingest.pipeline import IngestReport, ingest
 from ingest.sources import check_date
 from ingest.store import check_name
-from ingest.web import Guard, Page, get
+from ingest.web import Page, get, guard_for
 from settings import Settings
 
 SOURCES_FILE = "watchlist.json"
@@ -145,10 +145,13 @@ class Fetched:
         return self.stated or self.page.fetched
 
 
-def fetch_policy(url: str, settings: Settings, *, service: str, document: str,
-                 guard: Guard | None = None) -> Fetched:
-    """Download a policy page under `data/downloads/<service>/<document>/` and read its clean text."""
+def fetch_policy(url: str, settings: Settings, *, service: str, document: str) -> Fetched:
+    """Download a policy page under `data/downloads/<service>/<document>/` and read its clean text.
+
+    Private addresses are refused when the settings' host listens beyond loopback (ingest.web.guard_for).
+    """
     check_name("service", service), check_name("document", document)
+    guard = guard_for(settings.host, settings.allow_private_urls)
     page = get(url, timeout=settings.fetch_timeout, max_bytes=settings.max_upload_bytes, guard=guard)
     name = f"{page.fetched}-{hashlib.sha256(page.data).hexdigest()[:12]}{_extension(page)}"
     path = settings.data_dir / "downloads" / service / document / name
@@ -189,10 +192,10 @@ def index_fetched(fetched: Fetched, settings: Settings, *, service: str, documen
 
 
 def add_url(url: str, settings: Settings, *, service: str, document: str, version: str = "",
-            guard: Guard | None = None, embedder: Embedder | None = None,
+            embedder: Embedder | None = None,
             progress: Callable | None = None) -> tuple[Fetched, str, IngestReport]:
     """Fetch a policy URL, index it and remember it: (what was fetched, the version's date, the ingest report)."""
-    fetched = fetch_policy(url, settings, service=service, document=document, guard=guard)
+    fetched = fetch_policy(url, settings, service=service, document=document)
     date, report = index_fetched(fetched, settings, service=service, document=document, version=version,
                                  embedder=embedder, progress=progress)
     return fetched, date, report

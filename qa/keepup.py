@@ -12,7 +12,6 @@ from ingest.files import write_atomic
 from ingest.pipeline import ingest, open_store
 from ingest.store import StoreError
 from ingest.watch import WatchedSource, fetch_policy, load_sources, pick_date, same_text, today
-from ingest.web import Guard, guard_for
 from qa.compare import align, counts, report_markdown
 from qa.feed import FeedEntry, add_entries, feed_path, now, write_feed
 from settings import Settings
@@ -47,20 +46,14 @@ class CheckLine:
         return f"{name}: new version {self.version}: {self.added} added, {self.removed} removed, {self.changed} changed"
 
 
-def fetch_guard(settings: Settings) -> Guard | None:
-    """The address guard these settings call for (none when the app listens on loopback only)."""
-    return guard_for(settings.host, settings.allow_private_urls)
-
-
 def check(settings: Settings, *, services: tuple[str, ...] = (), embedder: Embedder | None = None,
           progress: Callable[[CheckLine], None] | None = None) -> list[CheckLine]:
     """Check every remembered source (or those of `services`); a failure is one line, the rest still run."""
     sources = [s for s in load_sources(settings.data_dir) if not services or s.service in services]
-    guard = fetch_guard(settings)
     lines = []
     for src in sources:
         try:
-            line = _check_one(src, settings, guard, embedder)
+            line = _check_one(src, settings, embedder)
         except (ValueError, StoreError, OSError) as exc:
             line = CheckLine(src, FAILED, reason=str(exc))
         lines.append(line)
@@ -74,7 +67,7 @@ def check(settings: Settings, *, services: tuple[str, ...] = (), embedder: Embed
     return lines
 
 
-def _check_one(src: WatchedSource, settings: Settings, guard: Guard | None, embedder: Embedder | None) -> CheckLine:
+def _check_one(src: WatchedSource, settings: Settings, embedder: Embedder | None) -> CheckLine:
     store = open_store(settings)
     if src.pinned:
         if store.get_version(src.service, src.document, src.effective_date):
@@ -82,7 +75,7 @@ def _check_one(src: WatchedSource, settings: Settings, guard: Guard | None, embe
         entry = SourceEntry(src.service, src.document, src.title, src.effective_date, src.url, src.sha256)
         path, _ = fetch_one(entry, settings.data_dir / "sources", timeout=settings.fetch_timeout)
         return _index(src, path, src.effective_date, settings, embedder)
-    fetched = fetch_policy(src.url, settings, service=src.service, document=src.document, guard=guard)
+    fetched = fetch_policy(src.url, settings, service=src.service, document=src.document)
     versions = store.versions(src.service, src.document)
     newest = versions[-1].version if versions else ""
     if newest and same_text(store.clean_text(src.service, src.document, newest), fetched.clean):
