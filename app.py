@@ -57,6 +57,7 @@ CSS = """
 .cc-added{border-left-color:#10b981}.cc-removed{border-left-color:#ef4444}.cc-changed{border-left-color:#f59e0b}
 .cc-counts{font-weight:600;margin-bottom:8px}
 .cc-history td,.cc-history th{vertical-align:top;padding:4px 8px;border-bottom:1px solid #e5e7eb;text-align:left}
+.cc-history tr.cc-marked td{background:#fffbeb}
 """
 esc = html.escape
 

@@ -52,8 +52,12 @@ def _section_mark(section: str) -> str:
     return f"§{number}" if number[:1].isdigit() else section
 
 
+def _norm(text: str) -> str:
+    return " ".join(text.split())
+
+
 def _same(a: str, b: str) -> bool:
-    return " ".join(a.split()) == " ".join(b.split())
+    return _norm(a) == _norm(b)
 
 
 def _best(answerer: Answerer, topic: str, service: str, document: str, version: str) -> tuple[Citation | None, float]:
@@ -74,20 +78,30 @@ def timeline(answerer: Answerer, service: str, document: str, topic: str) -> lis
     dates = [v.version for v in answerer.retriever.store.versions(scope.service, scope.document)]
     rows: list[TimelineRow] = []
     prev: Citation | None = None
+    before: set[str] = set()  # the previous version's clause texts
     for i, date in enumerate(dates):
         best, confidence = _best(answerer, topic, scope.service, scope.document, date)
-        row = _row(date, best, prev, first=i == 0, confidence=confidence)
+        row = _row(date, best, prev, before, first=i == 0, confidence=confidence)
         last = rows[-1] if rows else None
-        if last and row.status in (UNCHANGED, NOT_ADDRESSED) and last.status == row.status \
-                and _same(last.text, row.text):
+        if last and _continues(last, row):
             rows[-1] = replace(last, last=date)
         else:
             rows.append(row)
         prev = best
+        before = {_norm(c.text) for c in answerer.retriever.store.clauses(scope.service, scope.document, date)}
     return rows
 
 
-def _row(date: str, best: Citation | None, prev: Citation | None, *, first: bool, confidence: float) -> TimelineRow:
+def _continues(last: TimelineRow, row: TimelineRow) -> bool:
+    """True when `row` only extends `last`'s run: still not addressed, or the same wording unchanged
+    (a marked version keeps its own row)."""
+    if row.status == NOT_ADDRESSED:
+        return last.status == NOT_ADDRESSED
+    return row.status == UNCHANGED and last.status in (UNCHANGED, ADDRESSED_FIRST) and _same(last.text, row.text)
+
+
+def _row(date: str, best: Citation | None, prev: Citation | None, before: set[str], *, first: bool,
+         confidence: float) -> TimelineRow:
     if best is None:
         if prev is None:
             return TimelineRow(date, date, NOT_ADDRESSED, confidence=confidence)
@@ -97,8 +111,8 @@ def _row(date: str, best: Citation | None, prev: Citation | None, *, first: bool
         return replace(base, status=ADDRESSED_FIRST)
     if prev is None:
         return replace(base, status=APPEARS)
-    if _same(prev.text, best.text):
-        return base
+    if _same(prev.text, best.text) or _norm(best.text) in before:
+        return base  # the same wording, or a clause the version before had word for word (it now ranks first)
     diff = word_diff(prev.text, best.text) if similarity(prev.text, best.text) >= MATCH_AT else ()
     return replace(base, status=CHANGED, diff=diff)
 
