@@ -49,7 +49,7 @@ class TimelineRow:
 
 def _section_mark(section: str) -> str:
     number = section.split(" ", 1)[0]
-    return f"§{number}" if number[:1].isdigit() else section
+    return f"§{number.rstrip('.')}" if number[:1].isdigit() else section
 
 
 def _norm(text: str) -> str:
