@@ -630,9 +630,10 @@ def build_app(settings: Settings, answerer: Answerer | None = None) -> gr.Blocks
         def on_load():
             # every page load reads the index: a policy added by anyone since the app started is listed
             ps, p = page_lists(A)
-            return gr.Dropdown(choices=ps, value=p), version_dd(p), *two_versions(p), corpus_note(A)
+            return gr.Dropdown(choices=ps, value=p), version_dd(p), *two_versions(p)
 
-        demo.load(on_load, outputs=[policy, version, old_v, new_v, corpus], api_visibility="private")
+        demo.load(on_load, outputs=[policy, version, old_v, new_v], api_visibility="private")
+        demo.load(lambda: corpus_note(A), outputs=corpus, api_visibility="private")
 
         def api_ask(question: str, policy: str, version: str = "", as_of: str = "") -> dict:
             """Answer a question about `service/document` (version or as-of date optional)."""

@@ -203,3 +203,28 @@ def test_cli_ingest_url_without_names_is_refused(site, settings):
     r = CliRunner().invoke(__import__("cli").main, ["--data", str(settings.data_dir), "ingest",
                                                     site.set("/p", Page(policy_html()))])
     assert r.exit_code == 1 and "--service and --document" in r.output and site.requests == []
+
+
+@pytest.mark.slow
+def test_pinned_manifest_sources_are_remembered_by_fetch_and_indexed_by_check_when_missing(settings, tmp_path):
+    from tests.ingest.test_fetch import SHARED, shared_rows
+
+    site, server = start_site()
+    try:
+        rows = [r for r in shared_rows() if r["service"] == "x"][:2]
+        for r in rows:
+            site.set(f"/{r['effective_date']}.md", Page((SHARED / r["file"]).read_bytes(), content_type="text/plain"))
+        manifest = tmp_path / "sources.tsv"
+        manifest.write_text("service\tdocument\ttitle\teffective_date\turl\tsha256\n" + "".join(
+            f"x\tprivacy-policy\t{r['title']}\t{r['effective_date']}\t{site.url}/{r['effective_date']}.md\t{r['sha256']}\n"
+            for r in rows))
+        assert cli(settings, "fetch", "--manifest", str(manifest), "--no-ingest").exit_code == 0
+        assert [s.pinned for s in load_sources(settings.data_dir)] == [True, True]
+        lines = [line.text() for line in check(settings)]
+        assert lines[0] == "x/privacy-policy: new version 2022-06-10: first version indexed"
+        assert lines[1].startswith("x/privacy-policy: new version 2023-05-18: ")
+        assert [line.text() for line in check(settings)] == ["x/privacy-policy: unchanged (2022-06-10)",
+                                                              "x/privacy-policy: unchanged (2023-05-18)"]
+        assert len(site.requests) == 2  # verified copies are reused: a pinned source is fetched once
+    finally:
+        server.shutdown()
