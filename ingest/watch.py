@@ -186,7 +186,7 @@ def index_fetched(fetched: Fetched, settings: Settings, *, service: str, documen
     """Index a fetched page as `version` (default: the date it states, else the fetch date) and remember its URL."""
     date = check_date(version or fetched.date)
     report = ingest([fetched.path], settings, service=service, document=document, version=date,
-                    embedder=embedder, progress=progress)
+                    embedder=embedder, progress=progress, source=fetched.page.url)
     remember(settings.data_dir, WatchedSource(service, document, fetched.page.url, added=fetched.page.fetched))
     return date, report
 

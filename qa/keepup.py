@@ -74,7 +74,7 @@ def _check_one(src: WatchedSource, settings: Settings, embedder: Embedder | None
             return CheckLine(src, UNCHANGED, src.effective_date)
         entry = SourceEntry(src.service, src.document, src.title, src.effective_date, src.url, src.sha256)
         path, _ = fetch_one(entry, settings.data_dir / "sources", timeout=settings.fetch_timeout)
-        return _index(src, path, src.effective_date, settings, embedder)
+        return _index(src, path, src.effective_date, settings, embedder)  # source: the manifest's URL
     fetched = fetch_policy(src.url, settings, service=src.service, document=src.document)
     versions = store.versions(src.service, src.document)
     newest = versions[-1].version if versions else ""
@@ -86,7 +86,8 @@ def _check_one(src: WatchedSource, settings: Settings, embedder: Embedder | None
 
 def _index(src: WatchedSource, path: Path, date: str, settings: Settings, embedder: Embedder | None) -> CheckLine:
     """Index one new version, then write its change report against the version before it."""
-    ingest([path], settings, service=src.service, document=src.document, version=date, embedder=embedder)
+    ingest([path], settings, service=src.service, document=src.document, version=date, embedder=embedder,
+           source=src.url)
     store = open_store(settings)
     earlier = [v.version for v in store.versions(src.service, src.document) if v.version < date]
     if not earlier:

@@ -59,6 +59,7 @@ def feed_entries(settings) -> list[ET.Element]:
 
 def test_add_by_url_indexes_the_date_the_page_states_and_remembers_the_url(site, settings, added):
     assert versions(settings) == ["2024-01-10"]
+    assert open_store(settings).versions()[0].source == added  # citations point at the page, not a download
     assert [(s.service, s.document, s.url) for s in load_sources(settings.data_dir)] == [("acme", "privacy-policy", added)]
     assert json.loads(sources_path(settings.data_dir).read_text())["sources"][0]["url"] == added
     assert not list(settings.data_dir.glob(".*.part"))  # written through a temp file, none left behind
@@ -93,6 +94,7 @@ def test_a_real_change_is_one_new_version_with_its_report_and_one_feed_entry(sit
     [line] = check(settings)
     assert line.text() == "acme/privacy-policy: new version 2025-03-03: 2 added, 1 removed, 1 changed"
     assert versions(settings) == ["2024-01-10", "2025-03-03"]
+    assert open_store(settings).versions()[1].source == added
     report = (settings.data_dir / "changes" / "acme" / "privacy-policy" / "2024-01-10_to_2025-03-03.md").read_text()
     assert f"- **Added:** {NEW_CLAUSE}" in report and "**Changed:**" in report and "## 3. Sharing" in report
     assert "- **Added:** Effective: March 3, 2025" in report  # the new date line replaces the old one
