@@ -88,7 +88,7 @@ _DATEISH = re.compile(
 _STAMP_WORDS = {"effective", "date", "last", "updated", "update", "modified", "revised", "reviewed", "as", "of",
                 "on", "at", "from", "generated", "published", "retrieved", "page", "this", "was", "version",
                 "privacy", "policy", "utc", "gmt", "am", "pm"}
-_TRACKING = re.compile(r"^(?:utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|igshid|_ga|_gl|ref|ref_src|si)$", re.I)
+_TRACKING = re.compile(r"^(?:utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|igshid|_ga|_gl|ref|ref_src|si)$", re.IGNORECASE)
 _URL = re.compile(r"https?://[^\s)>\]]+")
 
 

@@ -71,16 +71,16 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _connect(address, timeout=socket._GLOBAL_DEFAULT_TIMEOUT, source_address=None, *, guard: Guard):
-    """socket.create_connection, dialling only addresses the guard accepts."""
+def _connect(address, timeout: float | None = None, source_address=None, *, guard: Guard):
+    """socket.create_connection, dialling only addresses the guard accepts (`get` always sets a timeout)."""
     host, port = address
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     for *_, sockaddr in infos:
-        guard.check(host, sockaddr[0])  # every address: a name must not mix a public and a private one
+        guard.check(host, str(sockaddr[0]))  # every address: a name must not mix a public and a private one
     family, kind, proto, _, sockaddr = infos[0]
     sock = socket.socket(family, kind, proto)
     try:
-        if timeout is not socket._GLOBAL_DEFAULT_TIMEOUT:
+        if isinstance(timeout, (int, float)):
             sock.settimeout(timeout)
         sock.connect(sockaddr)
         return sock
@@ -154,7 +154,7 @@ def get(url: str, *, timeout: float = 30, max_bytes: int = MAX_BYTES, guard: Gua
         if isinstance(exc.reason, FetchError):
             raise exc.reason from None
         raise FetchError(f"could not fetch {url}: {_why(exc.reason)}") from None
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         raise FetchError(f"{url} did not answer within {timeout:g} s") from None
     except (OSError, http.client.HTTPException) as exc:
         raise FetchError(f"could not fetch {url}: {_why(exc)}") from None

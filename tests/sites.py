@@ -8,18 +8,18 @@ from dataclasses import dataclass, field
 
 SECTIONS = {
     "1. Information we collect": [
-        "We collect the information you give us when you create an account, such as your name, email "
-        "address, phone number and the date of birth you enter, and the content you post.",
-        "We collect information about how you use Acme, such as the pages you visit, the links you click, "
-        "the device and browser you use and the approximate location derived from your IP address.",
+        ("We collect the information you give us when you create an account, such as your name, email "
+        "address, phone number and the date of birth you enter, and the content you post."),
+        ("We collect information about how you use Acme, such as the pages you visit, the links you click, "
+        "the device and browser you use and the approximate location derived from your IP address."),
     ],
     "2. How we use information": [
-        "We use the information we collect to provide, operate and improve Acme, to keep your account "
-        "secure, and to show you content and advertising that we think is relevant to you.",
+        ("We use the information we collect to provide, operate and improve Acme, to keep your account "
+        "secure, and to show you content and advertising that we think is relevant to you."),
     ],
     "3. Sharing": [
-        "We share information with service providers who process it on our behalf under contracts that "
-        "limit what they may do with it, and with authorities when the law requires us to.",
+        ("We share information with service providers who process it on our behalf under contracts that "
+        "limit what they may do with it, and with authorities when the law requires us to."),
     ],
 }
 NEW_CLAUSE = ("We use the posts you share publicly to train the artificial intelligence models that power "

@@ -7,7 +7,6 @@ import subprocess
 import sys
 import urllib.request
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 
