@@ -153,6 +153,8 @@ def fetch_policy(url: str, settings: Settings, *, service: str, document: str) -
     check_name("service", service), check_name("document", document)
     guard = guard_for(settings.host, settings.allow_private_urls)
     page = get(url, timeout=settings.fetch_timeout, max_bytes=settings.max_upload_bytes, guard=guard)
+    if page.content_type and not (page.content_type.startswith("text/") or page.content_type in _TYPES):
+        raise LoadError(f"{url} is not a policy page: it sends {page.content_type}, not HTML, text or PDF")
     name = f"{page.fetched}-{hashlib.sha256(page.data).hexdigest()[:12]}{_extension(page)}"
     path = settings.data_dir / "downloads" / service / document / name
     write_atomic(path, page.data)

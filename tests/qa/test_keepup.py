@@ -115,7 +115,10 @@ def test_failing_sources_get_one_line_each_nothing_indexed_and_the_others_still_
         "slow": (site.set("/slow", Page(policy_html(), delay=4)), "did not answer within 1.5 s"),
         "huge": (site.set("/huge", Page(stream_bytes=50 * 1024 * 1024, content_type="text/html")),
                  "sends more than 10,485,760 bytes"),
-        "image": (site.set("/logo", Page(bytes(range(256)) * 40, content_type="image/png")), "not a policy page"),
+        "image": (site.set("/logo", Page(bytes(range(256)) * 40, content_type="image/png")),
+                  "not a policy page: it sends image/png"),
+        "binary": (site.set("/blob", Page(bytes(range(256)) * 40, content_type="text/plain")),
+                   "not a policy page: this looks like a binary file"),
         "empty": (site.set("/empty", Page(b"<html><body><p>Coming soon</p></body></html>")), "not a policy page"),
     }
     remember(settings.data_dir, *(WatchedSource(name, "privacy-policy", url) for name, (url, _) in bad.items()))
