@@ -84,7 +84,7 @@ def ingest_cmd(ctx, paths, service, document, version, replace, quiet, skip_bad=
 
     urls = [p for p in paths if p.startswith(("http://", "https://"))]
     for url in urls:
-        _ingest_url(_settings(ctx), url, service, document, version)
+        _ingest_url(_settings(ctx), url, service, document, version, replace)
     files = [Path(p) for p in paths if p not in urls]
     if not files:
         return
@@ -97,13 +97,14 @@ def ingest_cmd(ctx, paths, service, document, version, replace, quiet, skip_bad=
     click.echo(report.summary())
 
 
-def _ingest_url(settings: Settings, url: str, service: str, document: str, version: str) -> None:
+def _ingest_url(settings: Settings, url: str, service: str, document: str, version: str, replace: bool) -> None:
     """Fetch, index and remember one policy URL (`check` fetches it again later)."""
     from ingest.watch import add_url, date_note
 
     if not service or not document:
         raise ValueError(f"{url}: say which policy this is with --service and --document")
-    fetched, date, report = add_url(url, settings, service=service, document=document, version=version)
+    fetched, date, report = add_url(url, settings, service=service, document=document, version=version,
+                                    replace=replace)
     click.echo(f"{service}/{document}@{date}: {date_note(fetched, date)}")
     click.echo(report.summary())
     click.echo(f"remembered {url}; `check` fetches it again and indexes a new version when its text changes")
@@ -135,9 +136,7 @@ def versions_cmd(ctx, as_json):
 @friendly
 def fetch_cmd(ctx, manifest, then_ingest):
     """Download the pinned public sources, verify sha256, cache them, and index them."""
-    from ingest.fetch import fetch_sources
-
-    from ingest.fetch import read_manifest
+    from ingest.fetch import fetch_sources, read_manifest
     from ingest.watch import WatchedSource, remember, today
 
     dest = _settings(ctx).data_dir / "sources"

@@ -184,22 +184,24 @@ def _extension(page: Page) -> str:
 
 
 def index_fetched(fetched: Fetched, settings: Settings, *, service: str, document: str, version: str = "",
-                  embedder: Embedder | None = None, progress: Callable | None = None) -> tuple[str, IngestReport]:
-    """Index a fetched page as `version` (default: the date it states, else the fetch date) and remember its URL."""
+                  replace: bool = False, embedder: Embedder | None = None,
+                  progress: Callable | None = None) -> tuple[str, IngestReport]:
+    """Index a fetched page as `version` (default: the date it states, else the fetch date) and remember its URL;
+    `replace` replaces a version of that date indexed with other text."""
     date = check_date(version or fetched.date)
     report = ingest([fetched.path], settings, service=service, document=document, version=date,
-                    embedder=embedder, progress=progress, source=fetched.page.url)
+                    replace=replace, embedder=embedder, progress=progress, source=fetched.page.url)
     remember(settings.data_dir, WatchedSource(service, document, fetched.page.url, added=fetched.page.fetched))
     return date, report
 
 
 def add_url(url: str, settings: Settings, *, service: str, document: str, version: str = "",
-            embedder: Embedder | None = None,
+            replace: bool = False, embedder: Embedder | None = None,
             progress: Callable | None = None) -> tuple[Fetched, str, IngestReport]:
     """Fetch a policy URL, index it and remember it: (what was fetched, the version's date, the ingest report)."""
     fetched = fetch_policy(url, settings, service=service, document=document)
     date, report = index_fetched(fetched, settings, service=service, document=document, version=version,
-                                 embedder=embedder, progress=progress)
+                                 replace=replace, embedder=embedder, progress=progress)
     return fetched, date, report
 
 

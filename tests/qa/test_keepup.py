@@ -202,6 +202,13 @@ def test_cli_ingest_url_then_check_prints_one_line_per_source(site, settings):
     r = cli(settings, "check", "--service", "acme")
     assert r.exit_code == 0 and r.output.splitlines()[0] == "acme/privacy-policy: unchanged (2025-03-03)"
 
+    site.set("/privacy", Page(policy_html(changed=True, stamp="Effective: March 3, 2025").replace(b"court", b"judge")))
+    r = CliRunner().invoke(__import__("cli").main, ["--data", str(settings.data_dir), "ingest", url, "--service", "acme",
+                                                    "--document", "privacy-policy"])
+    assert r.exit_code == 1 and "already indexed with different text" in r.output and "--replace" in r.output
+    r = cli(settings, "ingest", url, "--service", "acme", "--document", "privacy-policy", "--replace")
+    assert r.exit_code == 0 and "judge" in open_store(settings).clean_text("acme", "privacy-policy", "2025-03-03")
+
 
 def test_cli_ingest_url_without_names_is_refused(site, settings):
     r = CliRunner().invoke(__import__("cli").main, ["--data", str(settings.data_dir), "ingest",
