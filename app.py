@@ -17,6 +17,7 @@ import tempfile
 import threading
 import time
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported: no phoning home
@@ -56,6 +57,7 @@ CSS = """
 .cc-added{border-left-color:#10b981}.cc-removed{border-left-color:#ef4444}.cc-changed{border-left-color:#f59e0b}
 .cc-counts{font-weight:600;margin-bottom:8px}
 .cc-history td,.cc-history th{vertical-align:top;padding:4px 8px;border-bottom:1px solid #e5e7eb;text-align:left}
+.cc-history tr.cc-marked td{background:#fffbeb}
 """
 esc = html.escape
 
@@ -275,6 +277,12 @@ def add_policy(answerer: Answerer, path: str | None, service: str, document: str
 @user_errors
 def compare_html(answerer: Answerer, policy: str, old: str, new: str) -> str:
     """The clause-level change report between two versions, as escaped HTML."""
+    changes, a, b = _changes(answerer, policy, old, new)
+    return changes_html(changes, a, b)
+
+
+def _changes(answerer: Answerer, policy: str, old: str, new: str) -> tuple[list[ClauseChange], str, str]:
+    """The aligned clauses of two versions of a policy, and the two versions' names."""
     from qa.compare import align
 
     service, document = _split(policy)
@@ -284,7 +292,23 @@ def compare_html(answerer: Answerer, policy: str, old: str, new: str) -> str:
     r = answerer.retriever
     a, b = r.resolve(service, document, old), r.resolve(service, document, new)
     changes = align(r.store.clauses(a.service, a.document, a.version), r.store.clauses(b.service, b.document, b.version))
-    return changes_html(changes, a.key, b.key)
+    return changes, a.key, b.key
+
+
+@user_errors
+def change_report_file(answerer: Answerer, policy: str, old: str, new: str, fmt: str) -> str:
+    """The change report between two versions as a Markdown or CSV file under data/exports; its path."""
+    from qa.compare import report_markdown
+    from qa.export import changes_csv
+
+    if fmt not in ("md", "csv"):
+        raise ValueError(f"unknown report format {fmt!r}; use md or csv")
+    changes, a, b = _changes(answerer, policy, old, new)
+    text = report_markdown(changes, a, b) if fmt == "md" else changes_csv(changes)
+    folder = Path(tempfile.mkdtemp(dir=_mkdir(answerer.settings.data_dir / "exports")))
+    path = folder / f"changes-{a.replace('/', '_').replace('@', '_')}-to-{b.split('@')[-1]}.{fmt}"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
 
 
 def changes_html(changes: list[ClauseChange], old_name: str, new_name: str) -> str:
@@ -321,18 +345,169 @@ def _change_body(ch: ClauseChange) -> str:
 
 @user_errors
 def history_html(answerer: Answerer, policy: str, topic: str) -> str:
-    """A topic's clauses version by version (qa.history) as an escaped HTML table."""
-    from qa.history import topic_history
+    """The topic over time (qa.timeline) as an escaped HTML table; marked rows where it appears,
+    changes or disappears, a change with its word diff."""
+    from qa.timeline import timeline
 
     service, document = _split(policy)
     topic = _text("topic", topic)
     if not topic.strip():
         raise ValueError("type a topic, for example 'location data'")
-    rows = topic_history(answerer.retriever, service, document, topic.strip())
-    body = "".join(f"<tr><td>{esc(r.version)}</td><td>{esc(r.status)}</td><td>{esc(r.section)}</td>"
-                   f"<td>{esc(r.text)}</td></tr>" for r in rows)
-    return (f'<h3>{esc(policy)}: “{esc(topic.strip())}” across versions</h3><table class="cc-history">'
-            f"<tr><th>version</th><th>wording</th><th>section</th><th>clause</th></tr>{body}</table>")
+    rows = timeline(answerer, service, document, topic.strip())
+    tag = {"=": "{}", "-": "<del>{}</del>", "+": "<ins>{}</ins>"}
+    body = "".join(
+        f'<tr class="cc-{r.status.replace(" ", "-")}{" cc-marked" if r.marked else ""}"><td>{esc(r.versions)}</td>'
+        f"<td>{'<b>' if r.marked else ''}{esc(r.describe())}{'</b>' if r.marked else ''}</td>"
+        f"<td>{esc(r.section)}</td><td>"
+        + (" ".join(tag[op].format(esc(t)) for op, t in r.diff if t) if r.diff else esc(r.text))
+        + "</td></tr>" for r in rows)
+    return (f'<h3>{esc(policy)}: “{esc(topic.strip())}” over time</h3><table class="cc-history cc-changes">'
+            f"<tr><th>versions</th><th>what happened</th><th>section</th><th>clause</th></tr>{body}</table>")
+
+
+# keep up: add by URL, check, feed ----------------------------------------------------------
+FEED_PATH = "/changes.atom"
+
+
+@user_errors
+def fetch_url(answerer: Answerer, url: str, service: str, document: str):
+    """Fetch a policy URL for review before indexing: (effective date to use, message, what was fetched)."""
+    from ingest.watch import fetch_policy
+
+    url = _text("url", url).strip()
+    service, document = check_name("service", _text("service", service).strip()), check_name(
+        "document", _text("document", document).strip())
+    f = fetch_policy(url, answerer.settings, service=service, document=document)
+    how = "as the page states it" if f.stated else "no date stated on the page, so the fetch date"
+    return f.date, (f"Fetched {esc(url)}: {len(f.clean):,} characters of policy text. Effective date "
+                    f"**{esc(f.date)}** ({how}); correct it below if needed, then press **Add this version**."), f
+
+
+@user_errors
+def add_fetched(answerer: Answerer, fetched, url: str, service: str, document: str, effective: str,
+                progress=None) -> tuple[str, str]:
+    """Index the page `fetch_url` returned (as `effective`) and remember its URL: (summary, policy name)."""
+    from ingest.watch import index_fetched
+
+    if fetched is None or fetched.page.url != _text("url", url).strip():
+        raise ValueError("press Fetch first: the page to add is the one fetched from this URL")
+    service, document = check_name("service", (service or "").strip()), check_name("document", (document or "").strip())
+    tick = (lambda stage, done, total: progress((done, max(total, 1)), desc=f"ingest: {stage}")) if progress else None
+    date, report = index_fetched(fetched, answerer.settings, service=service, document=document,
+                                 version=check_date((effective or "").strip()), embedder=answerer.retriever.embedder,
+                                 progress=tick)
+    return (f"{service}/{document}@{date}: {report.summary()} Remembered {esc(fetched.page.url)}: "
+            "**Check for new versions** fetches it again."), f"{service}/{document}"
+
+
+@user_errors
+def run_check(answerer: Answerer) -> str:
+    """Check every remembered source (qa.keepup): one line per source, as text."""
+    from qa.keepup import check
+
+    lines = check(answerer.settings, embedder=answerer.retriever.embedder)
+    if not lines:
+        return "No sources to check yet: add a policy by URL above."
+    return "\n".join(line.text() for line in lines)
+
+
+def corpus_note(answerer: Answerer) -> str:
+    """On a fresh start over the sample corpus: which corpus is indexed and how to add real policies; else ''."""
+    versions = answerer.retriever.store.versions()
+    sample = Path(answerer.settings.default_corpus).resolve()
+    if not versions or not all(_under(v.source, sample) for v in versions):
+        return ""
+    names = ", ".join(sorted({f"{v.service}/{v.document}" for v in versions}))
+    return (f"**Indexed: the sample corpus** ({esc(str(answerer.settings.default_corpus))}: {esc(names)}, "
+            f"{len(versions)} versions of a fictional service's policy, written for this project). To add real "
+            "policies: run `clausecite fetch` (the pinned public sources; `python cli.py fetch` in a checkout), "
+            "add a policy **by URL** or **from a file** in the *Add a policy* tab, or run "
+            "`clausecite ingest URL --service S --document D`.")
+
+
+def _under(source: str, folder: Path) -> bool:
+    try:
+        return Path(source).resolve().is_relative_to(folder)
+    except (OSError, ValueError):
+        return False
+
+
+def _keep_up_tab(A: Answerer, pickers: list, pick) -> None:
+    """Add a policy by URL (fetch, correct the date, add), check every remembered source, link the feed."""
+    gr.Markdown("### Add by URL\nFetched with ClauseCite's User-Agent, at most 10 MB; the effective date is "
+                "read from the page (\"Effective\", \"Last updated\", \"Last modified\"), else the fetch date.")
+    with gr.Row():
+        url = gr.Textbox(label="Policy URL (http or https)", placeholder="https://example.com/privacy", elem_id="url")
+        url_service = gr.Textbox(label="Service", placeholder="acme", elem_id="url-service")
+        url_document = gr.Textbox(label="Document", value="privacy-policy", elem_id="url-document")
+    fetch_btn = gr.Button("Fetch", elem_id="fetch-btn")
+    url_date = gr.Textbox(label="Effective date (YYYY-MM-DD)", elem_id="url-date")
+    fetched = gr.State(None)
+    url_status = gr.Markdown(elem_id="url-status")
+    add_btn = gr.Button("Add this version", variant="primary", elem_id="url-add-btn")
+    gr.Markdown(f"### Keep up\nChecking fetches every remembered URL and indexes a new version only when the "
+                f"policy's text changed. New versions are listed in the [Atom feed]({FEED_PATH}) "
+                "(`data/changes.atom`); `clausecite check` from cron does the same.", elem_id="keep-up-note")
+    check_btn = gr.Button("Check for new versions", elem_id="check-btn")
+    check_out = gr.Textbox(label="Check", lines=4, interactive=False, elem_id="check-out")
+
+    def on_fetch(u, s, d):
+        return fetch_url(A, u, s, d)
+
+    def on_add(f, u, s, d, e, progress=gr.Progress()):
+        message, name = add_fetched(A, f, u, s, d, e, progress)
+        return message, *pick(name)
+
+    fetch_btn.click(on_fetch, inputs=[url, url_service, url_document], outputs=[url_date, url_status, fetched],
+                    api_visibility="private")
+    add_btn.click(on_add, inputs=[fetched, url, url_service, url_document, url_date], outputs=[url_status, *pickers],
+                  api_visibility="private")
+    check_btn.click(lambda: run_check(A), outputs=check_out, api_visibility="private")
+
+
+def _report_download(A: Answerer, policy, old_v, new_v) -> None:
+    """The change report of the versions picked, as a Markdown or CSV download."""
+    with gr.Row():
+        fmt = gr.Radio(["md", "csv"], value="md", label="Report format", elem_id="report-format")
+        btn = gr.Button("Download report", elem_id="report-btn")
+    out = gr.File(label="Change report", interactive=False, visible=False, elem_id="report-file")
+    btn.click(lambda p, o, n, f: gr.File(value=change_report_file(A, p, o, n, f), visible=True),
+              inputs=[policy, old_v, new_v, fmt], outputs=out, api_visibility="private")
+
+
+class FeedRoute:
+    """ASGI middleware: GET /changes.atom serves `data/changes.atom`, behind HTTP Basic when a login is set."""
+
+    def __init__(self, app, data_dir: Path, auth: tuple[str, str] | None = None):
+        self.app, self.data_dir, self.auth = app, Path(data_dir), auth
+
+    async def __call__(self, scope, receive, send):
+        """Answer the feed path; pass everything else on."""
+        if scope["type"] != "http" or scope["path"] != FEED_PATH or scope["method"] not in ("GET", "HEAD"):
+            return await self.app(scope, receive, send)
+        if self.auth and not self._authorised(dict(scope.get("headers") or [])):
+            return await _respond(send, 401, b"login required", "text/plain",
+                                  [(b"www-authenticate", b'Basic realm="ClauseCite"')])
+        from qa.feed import feed_path, render_atom
+
+        path = feed_path(self.data_dir)
+        body = path.read_bytes() if path.exists() else render_atom([])
+        await _respond(send, 200, body if scope["method"] == "GET" else b"", "application/atom+xml; charset=utf-8")
+
+    def _authorised(self, headers: dict) -> bool:
+        import base64
+        import hmac
+
+        given = headers.get(b"authorization", b"")
+        want = b"Basic " + base64.b64encode(f"{self.auth[0]}:{self.auth[1]}".encode())
+        return hmac.compare_digest(given, want)
+
+
+async def _respond(send, status: int, body: bytes, kind: str, extra: list | None = None) -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", kind.encode()), (b"content-length", str(len(body)).encode()),
+                            *(extra or [])]})
+    await send({"type": "http.response.body", "body": body})
 
 
 def page_lists(answerer: Answerer) -> tuple[list[str], str | None]:
@@ -361,6 +536,7 @@ def build_app(settings: Settings, answerer: Answerer | None = None) -> gr.Blocks
     with gr.Blocks(title="ClauseCite") as demo:
         gr.Markdown("# ClauseCite\nAsk what a privacy policy says; every answer cites the exact clauses.")
         gr.Markdown(NOTE, elem_id="backend-note")
+        corpus = gr.Markdown(corpus_note(A), elem_id="corpus-note")
         with gr.Row():
             policy = gr.Dropdown(policies, value=first, label="Policy (service/document)", elem_id="policy")
             version = gr.Dropdown(ask_version_choices(A, first), value="", label="Version (effective date)",
@@ -372,8 +548,11 @@ def build_app(settings: Settings, answerer: Answerer | None = None) -> gr.Blocks
                 with gr.Row():
                     with gr.Column(scale=3):
                         # no Markdown and no LaTeX: a policy's `![x](url)` or `$$...$$` stays the words it is
-                        chat = gr.Chatbot(label="Conversation", height=460, elem_id="chat", render_markdown=False,
-                                          latex_delimiters=[])
+                        # the label sits above the chat, not over it: Gradio's floating label hid the
+                        # first line of the first answer
+                        gr.Markdown("**Conversation**", elem_id="chat-label")
+                        chat = gr.Chatbot(label="Conversation", show_label=False, height=460, elem_id="chat",
+                                          render_markdown=False, latex_delimiters=[])
                         question = gr.Textbox(label="Question", placeholder="Will my DMs be used to train AI?",
                                               elem_id="question")
                         with gr.Row():
@@ -394,6 +573,7 @@ def build_app(settings: Settings, answerer: Answerer | None = None) -> gr.Blocks
                     new_v = gr.Dropdown(versions, value=newest, label="New version", elem_id="new-version")
                     compare_btn = gr.Button("Compare", variant="primary", elem_id="compare-btn")
                 report = gr.HTML(elem_id="changes")
+                _report_download(A, policy, old_v, new_v)
             with gr.Tab("History", id="history"):
                 with gr.Row():
                     topic = gr.Textbox(label="Topic", placeholder="precise location", elem_id="topic")
@@ -412,6 +592,9 @@ def build_app(settings: Settings, answerer: Answerer | None = None) -> gr.Blocks
                     up_date = gr.Textbox(label="Effective date (YYYY-MM-DD)")
                 up_btn = gr.Button("Add", variant="primary")
                 up_status = gr.Markdown()
+                _keep_up_tab(A, [policy, version, old_v, new_v],
+                             lambda name: (gr.Dropdown(choices=policy_choices(A), value=name), version_dd(name),
+                                           *two_versions(name)))
 
         shown = lambda path: gr.File(value=path, visible=True)  # noqa: E731
 
@@ -450,6 +633,7 @@ def build_app(settings: Settings, answerer: Answerer | None = None) -> gr.Blocks
             return gr.Dropdown(choices=ps, value=p), version_dd(p), *two_versions(p)
 
         demo.load(on_load, outputs=[policy, version, old_v, new_v], api_visibility="private")
+        demo.load(lambda: corpus_note(A), outputs=corpus, api_visibility="private")
 
         def api_ask(question: str, policy: str, version: str = "", as_of: str = "") -> dict:
             """Answer a question about `service/document` (version or as-of date optional)."""
@@ -531,7 +715,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=int(os.environ.get("CLAUSECITE_PORT", "7860")))
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
-    settings = Settings.from_env()
+    settings = replace(Settings.from_env(), host=args.host)  # beyond loopback, URL fetching refuses private addresses
     answerer = make_answerer(settings)
     ensure_index(settings, answerer)
     # load the model while the server starts: the page is up sooner, and the first question waits on
@@ -542,8 +726,10 @@ def main(argv: list[str] | None = None) -> None:
     from starlette.middleware import Middleware
 
     auth = _auth()
+    middleware = [Middleware(FeedRoute, data_dir=settings.data_dir, auth=auth)]
+    middleware += [Middleware(LoginThrottle)] if auth else []
     demo.queue().launch(server_name=args.host, server_port=args.port, share=False, auth=auth,
-                        app_kwargs={"middleware": [Middleware(LoginThrottle)]} if auth else None,
+                        app_kwargs={"middleware": middleware},
                         ssr_mode=False, css=CSS, footer_links=["api"], max_file_size=settings.max_upload_bytes,
                         allowed_paths=[str(_mkdir(settings.data_dir / "exports"))])
 

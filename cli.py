@@ -1,4 +1,4 @@
-"""ClauseCite command line: ingest, versions, fetch, ask, batch, compare, history, eval, serve.
+"""ClauseCite command line: ingest, versions, fetch, check, ask, batch, compare, history, eval, serve.
 
 Thin: every command parses arguments, calls `ingest` or `qa`, and prints. Errors raised as
 ValueError (bad input) become one clear line and a non-zero exit here, at the edge.
@@ -82,22 +82,32 @@ def ingest_cmd(ctx, paths, service, document, version, replace, quiet, skip_bad=
     """Index policy versions from folders (service/document/DATE.ext), files or URLs."""
     from ingest.pipeline import ingest
 
+    urls = [p for p in paths if p.startswith(("http://", "https://"))]
+    for url in urls:
+        _ingest_url(_settings(ctx), url, service, document, version, replace)
+    files = [Path(p) for p in paths if p not in urls]
+    if not files:
+        return
     bar = _Bar("ingest", quiet)
     try:
-        report = ingest([_local(p, _settings(ctx)) for p in paths], _settings(ctx), service=service,
+        report = ingest(files, _settings(ctx), service=service,
                         document=document, version=version, replace=replace, progress=bar, skip_bad=skip_bad)
     finally:
         bar.close()
     click.echo(report.summary())
 
 
-def _local(path_or_url: str, settings: Settings) -> Path:
-    """A URL is downloaded into the data folder first; a path is returned as it is."""
-    if not path_or_url.startswith(("http://", "https://")):
-        return Path(path_or_url)
-    from ingest.fetch import download_to
+def _ingest_url(settings: Settings, url: str, service: str, document: str, version: str, replace: bool) -> None:
+    """Fetch, index and remember one policy URL (`check` fetches it again later)."""
+    from ingest.watch import add_url, date_note
 
-    return download_to(path_or_url, settings.data_dir / "downloads", max_bytes=settings.max_upload_bytes)
+    if not service or not document:
+        raise ValueError(f"{url}: say which policy this is with --service and --document")
+    fetched, date, report = add_url(url, settings, service=service, document=document, version=version,
+                                    replace=replace)
+    click.echo(f"{service}/{document}@{date}: {date_note(fetched, date)}")
+    click.echo(report.summary())
+    click.echo(f"remembered {url}; `check` fetches it again and indexes a new version when its text changes")
 
 
 @main.command("versions")
@@ -126,10 +136,13 @@ def versions_cmd(ctx, as_json):
 @friendly
 def fetch_cmd(ctx, manifest, then_ingest):
     """Download the pinned public sources, verify sha256, cache them, and index them."""
-    from ingest.fetch import fetch_sources
+    from ingest.fetch import fetch_sources, read_manifest
+    from ingest.watch import WatchedSource, remember, today
 
     dest = _settings(ctx).data_dir / "sources"
     paths = fetch_sources(manifest, dest, progress=lambda e, how: click.echo(f"{how:>10}  {e.relpath}", err=True))
+    remember(_settings(ctx).data_dir, *(WatchedSource(e.service, e.document, e.url, today(), True, e.effective_date,
+                                                      e.sha256, e.title) for e in read_manifest(manifest)))
     click.echo(f"{len(paths)} source(s) verified in {dest}")
     if then_ingest:
         ctx.invoke(ingest_cmd, paths=(str(dest),), service="", document="", version="", replace=False, quiet=False)
@@ -263,12 +276,37 @@ def compare_cmd(ctx, policy, old, new, output, as_json):
 @click.pass_context
 @friendly
 def history_cmd(ctx, policy, topic):
-    """Version by version, the clauses on a topic, and where their wording appears or changes."""
-    from qa.history import history_markdown, topic_history
-    from qa.retrieve import Retriever
+    """The topic over time: per version the clause that best addresses it, or "not addressed"; where it
+    appears, changes (with the word diff) or disappears is marked."""
+    from qa.timeline import timeline, timeline_markdown
 
     service, _, document = policy.partition("/")
-    click.echo(history_markdown(topic_history(Retriever(_settings(ctx)), service, document, topic), policy, topic))
+    click.echo(timeline_markdown(timeline(_answerer(_settings(ctx)), service, document, topic), policy, topic))
+
+
+@main.command("check")
+@click.option("--service", "services", multiple=True, help="Check only this service (repeatable).")
+@click.pass_context
+@friendly
+def check_cmd(ctx, services):
+    """Fetch every remembered source; index a new version only when its text changed; update the feed.
+
+    One line per source: unchanged, new version DATE (with counts), or failed: reason. The exit
+    status is 1 when a source failed, so cron mails you about it.
+    """
+    from qa.feed import feed_path
+    from qa.keepup import FAILED, check
+
+    settings = _settings(ctx)
+    lines = check(settings, services=tuple(services), progress=lambda line: click.echo(line.text()))
+    if not lines:
+        click.echo("No sources to check: add one with `ingest URL --service S --document D`.")
+    for line in lines:
+        if line.report:
+            click.echo(f"change report: {line.report}")
+    click.echo(f"feed: {feed_path(settings.data_dir)}")
+    if any(line.status == FAILED for line in lines):
+        ctx.exit(1)
 
 
 @main.command("eval")

@@ -30,6 +30,9 @@ class Settings:
     max_upload_bytes: int = 10 * 1024 * 1024
     max_question_chars: int = 2000
     default_corpus: Path = field(default_factory=lambda: ROOT / "corpora" / "sample")
+    host: str = "127.0.0.1"  # where the app listens: beyond loopback, URL fetching refuses private addresses
+    allow_private_urls: str = ""  # "1" allows every address; or networks to allow, e.g. "10.0.0.0/8"
+    fetch_timeout: float = 30.0
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -42,6 +45,8 @@ class Settings:
             "llm_base_url": _env("CLAUSECITE_LLM_URL"),
             "llm_model": _env("CLAUSECITE_LLM_MODEL"),
             "llm_api_key": _env("CLAUSECITE_LLM_API_KEY"),
+            "host": _env("CLAUSECITE_HOST", base.host),
+            "allow_private_urls": _env("CLAUSECITE_ALLOW_PRIVATE_URLS"),
         }
         if _env("CLAUSECITE_CORPUS"):
             env["default_corpus"] = Path(_env("CLAUSECITE_CORPUS"))

@@ -136,13 +136,3 @@ def fetch_sources(
             progress(entry, "downloaded" if downloaded else "cached")
         paths.append(path)
     return paths
-
-
-def download_to(url: str, dest_dir: Path, *, timeout: float = 30, max_bytes: int = MAX_BYTES) -> Path:
-    """Download one policy URL (no pinned hash, at most `max_bytes`) into `dest_dir`, named after its last part."""
-    name = re.sub(r"[^A-Za-z0-9._-]+", "-", url.rstrip("/").rsplit("/", 1)[-1]) or "page.html"
-    if "." not in name:
-        name += ".html"
-    target = Path(dest_dir) / name
-    write_atomic(target, _download(url, timeout, max_bytes))
-    return target

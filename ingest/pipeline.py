@@ -61,7 +61,7 @@ def read_version(src: VersionSource, settings: Settings, clean_timeout: float = 
 
 
 def collect(paths: list[Path], service: str = "", document: str = "", version: str = "",
-            skipped: list[str] | None = None) -> list[VersionSource]:
+            skipped: list[str] | None = None, source: str = "") -> list[VersionSource]:
     """Version sources from folders (layout) and single files (flags, name or text); files in a
     folder's layout that cannot be indexed go to `skipped`, each with the reason."""
     found: list[VersionSource] = []
@@ -72,7 +72,7 @@ def collect(paths: list[Path], service: str = "", document: str = "", version: s
             date = version
             if not date and not p.stem[:4].isdigit():
                 date = find_effective_date(load_clean(p))
-            found.append(single(p, service, document, date))
+            found.append(single(p, service, document, date, source=source))
         else:
             raise LoadError(f"{p}: no such file or folder; check the path")
     check_one_file_per_version(found)
@@ -81,16 +81,18 @@ def collect(paths: list[Path], service: str = "", document: str = "", version: s
 
 def ingest(paths: list[Path], settings: Settings, *, service: str = "", document: str = "",
            version: str = "", replace: bool = False, progress: Progress | None = None,
-           embedder: Embedder | None = None, clean_timeout: float = 0, skip_bad: bool = False) -> IngestReport:
+           embedder: Embedder | None = None, clean_timeout: float = 0, skip_bad: bool = False,
+           source: str = "") -> IngestReport:
     """Index every version found under `paths`; unchanged versions cost nothing.
 
     With `clean_timeout`, each file is cleaned in a child process and refused after that many seconds
     (the app does this, so an upload never stalls other people's questions). A policy file in a
     folder's layout that cannot be indexed stops the run before anything is written, unless `skip_bad`.
+    `source` names where a single file came from (the URL of a fetched page).
     """
     t0 = time.perf_counter()
     skipped: list[str] = []
-    sources = collect(paths, service, document, version, skipped)
+    sources = collect(paths, service, document, version, skipped, source)
     if skipped and not skip_bad:
         raise LoadError(f"{len(skipped)} policy file(s) cannot be indexed, so nothing was:\n"
                         + "".join(f"  {s}\n" for s in skipped) + "fix or rename them, or pass --skip-bad to index the rest")

@@ -101,8 +101,9 @@ def check_one_file_per_version(sources: list[VersionSource]) -> None:
 
 
 def single(path: Path, service: str = "", document: str = "", version: str = "",
-           effective_from_text: str = "") -> VersionSource:
-    """One file named on the command line; names from flags, the date from a flag, its name or its text."""
+           effective_from_text: str = "", source: str = "") -> VersionSource:
+    """One file named on the command line; names from flags, the date from a flag, its name or its text;
+    `source` names where it came from (a URL) when that is not the file itself."""
     path = Path(path)
     if not service or not document:
         # never guessed from its folders: a download in data/downloads would become policy "data/downloads"
@@ -112,7 +113,7 @@ def single(path: Path, service: str = "", document: str = "", version: str = "",
     if not date:
         raise ValueError(f"{path}: no effective date in the file name or text; pass --version YYYY-MM-DD")
     return VersionSource(check_name("service", service), check_name("document", document),
-                         check_date(date), path, source=str(path))
+                         check_date(date), path, source=source or str(path))
 
 
 def _date_from_name(stem: str) -> str:

@@ -6,7 +6,7 @@ import io
 import json
 from collections.abc import Iterable
 
-from ingest.records import Answer
+from ingest.records import Answer, ClauseChange
 
 FORMATS = ("jsonl", "json", "csv", "md")
 CSV_FIELDS = ["id", "question", "service", "document", "version", "answer", "abstained", "support", "confidence", "n",
@@ -76,3 +76,26 @@ def render(answers: list[Answer], fmt: str) -> str:
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
     return {"jsonl": to_jsonl, "json": to_json, "csv": to_csv, "md": to_markdown}[fmt](answers)
+
+
+CHANGE_FIELDS = ["status", "section", "old_version", "old_section", "old_clause_id", "old_text",
+                 "new_version", "new_clause_id", "new_text", "similarity", "diff"]
+
+
+def changes_csv(changes: Iterable[ClauseChange], include_same: bool = False) -> str:
+    """A change report as CSV: one row per clause change, both sides' texts and the word diff."""
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=CHANGE_FIELDS, lineterminator="\n")
+    w.writeheader()
+    for ch in changes:
+        if ch.status == "same" and not include_same:
+            continue
+        old, new = ch.old, ch.new
+        row = {"status": ch.status, "section": ch.section,
+               "old_version": old.version if old else "", "old_section": old.section if old else "",
+               "old_clause_id": old.clause_id if old else "", "old_text": old.text if old else "",
+               "new_version": new.version if new else "", "new_clause_id": new.clause_id if new else "",
+               "new_text": new.text if new else "", "similarity": round(ch.similarity, 3),
+               "diff": " ".join(f"[{op}{t}]" if op != "=" else t for op, t in ch.diff if t)}
+        w.writerow({k: _inert(v) for k, v in row.items()})
+    return buf.getvalue()

@@ -215,10 +215,12 @@ def test_change_report_counts_and_marks_words(answerer):
     assert "&quot;Let Chirpy learn from my posts&quot;" in out and "Settings &gt; Privacy" in out
 
 
-def test_history_table_rows_are_escaped(answerer):
-    out = app.history_html(answerer, CHIRP, "AI assistant <b>Chirpy</b>")
-    assert "<table" in out and "2025-02-01" in out and "first appears" in out
-    assert "<b>Chirpy</b>" not in out and "&lt;b&gt;Chirpy&lt;/b&gt;" in out
+def test_history_is_an_escaped_timeline_with_the_word_diff(answerer):
+    out = app.history_html(answerer, CHIRP, "how long do you keep <b>log data</b>")
+    assert "<b>log data</b>" not in out and "&lt;b&gt;log data&lt;/b&gt;" in out
+    assert '<tr class="cc-addressed"><td>2022-03-01 – 2023-10-01</td>' in out
+    assert '<tr class="cc-changed cc-marked"><td>2025-02-01</td><td><b>changed in 2025-02-01 (§6.2)</b>' in out
+    assert "<del>at most 18 months. After that</del> <ins>as long as we need it" in out
     with pytest.raises(gr.Error, match="type a topic"):
         app.history_html(answerer, CHIRP, " ")
 
@@ -228,3 +230,74 @@ def test_build_app_wires_a_page_with_a_stable_ask_api(answerer):
     assert isinstance(demo, gr.Blocks)
     names = {d.api_name for d in demo.fns.values()}
     assert {"ask", "compare", "history"} <= names
+
+
+# keep up: change report download, corpus note, add by URL, check, feed ----------------------------
+
+def test_the_change_report_downloads_as_markdown_and_csv(answerer):
+    md = Path(app.change_report_file(answerer, CHIRP, "2023-10-01", "2025-02-01", "md")).read_text("utf-8")
+    assert md.startswith("# What changed: chirp/privacy-policy@2023-10-01 → chirp/privacy-policy@2025-02-01")
+    assert "**1 added, 0 removed, 3 changed" in md
+    rows = list(csv.DictReader(io.StringIO(Path(app.change_report_file(
+        answerer, CHIRP, "2023-10-01", "2025-02-01", "csv")).read_text("utf-8"))))
+    assert [r["status"] for r in rows].count("changed") == 3 and [r["status"] for r in rows].count("added") == 1
+    log = next(r for r in rows if r["section"] == "6.2 Log data")
+    assert "at most 18 months" in log["old_text"] and "as long as we need it" in log["new_text"]
+    assert log["old_version"] == "2023-10-01" and log["new_version"] == "2025-02-01"
+    with pytest.raises(gr.Error, match="unknown report format"):
+        app.change_report_file(answerer, CHIRP, "2023-10-01", "2025-02-01", "pdf")
+
+
+def test_a_fresh_start_on_the_sample_says_which_corpus_and_how_to_add_real_policies(answerer, settings, tmp_path):
+    note = app.corpus_note(answerer)
+    assert "sample corpus" in note and "chirp/privacy-policy" in note and "3 versions" in note
+    assert "clausecite fetch" in note and "URL" in note and "file" in note
+    other = app.make_answerer(settings)
+    ingest([policy_file(tmp_path / "acme", "2024-01-01.md", "We use cookies to remember your settings.")],
+           settings, service="acme", document="privacy-policy")
+    assert app.corpus_note(other) == ""  # real policies indexed: nothing to explain
+
+
+def test_add_by_url_fetches_for_review_then_indexes_the_corrected_date_and_check_reports(settings):
+    from tests.sites import Page, policy_html, start_site
+
+    site, server = start_site()
+    try:
+        url = site.set("/privacy", Page(policy_html()))
+        a = app.make_answerer(settings)
+        date, message, fetched = app.fetch_url(a, url, "acme", "privacy-policy")
+        assert date == "2024-01-10" and "as the page states it" in message and open_store(settings).versions() == []
+        with pytest.raises(gr.Error, match="press Fetch first"):
+            app.add_fetched(a, fetched, url + "?other", "acme", "privacy-policy", "2024-01-09")
+        summary, name = app.add_fetched(a, fetched, url, "acme", "privacy-policy", "2024-01-09")  # corrected
+        assert name == "acme/privacy-policy" and summary.startswith("acme/privacy-policy@2024-01-09: 1 version(s)")
+        assert [v.version for v in open_store(settings).versions()] == ["2024-01-09"]
+        assert app.run_check(a) == "acme/privacy-policy: unchanged (2024-01-09)"
+        with pytest.raises(gr.Error, match="answered 404"):
+            app.fetch_url(a, site.url + "/nothing", "acme", "privacy-policy")
+    finally:
+        server.shutdown()
+
+
+def test_the_feed_is_served_at_a_stable_path_behind_the_login_when_one_is_set(settings):
+    import base64
+
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+    from starlette.testclient import TestClient
+
+    from qa.feed import FeedEntry, add_entries
+
+    inner = Starlette(routes=[Route("/", lambda r: PlainTextResponse("page"))])
+    open_client = TestClient(app.FeedRoute(inner, settings.data_dir))
+    empty = open_client.get(app.FEED_PATH)
+    assert empty.status_code == 200 and empty.headers["content-type"].startswith("application/atom+xml")
+    assert b"<entry" not in empty.content and open_client.get("/").text == "page"
+    add_entries(settings.data_dir, [FeedEntry("acme", "privacy-policy", "2025-03-03", "2024-01-10",
+                                              "2026-01-01T00:00:00Z", "https://acme.example/privacy", 1, 0, 1, ["3. Sharing"])])
+    assert b"acme/privacy-policy: new version 2025-03-03" in open_client.get(app.FEED_PATH).content
+    closed = TestClient(app.FeedRoute(inner, settings.data_dir, ("ann", "s3cret")))
+    assert closed.get(app.FEED_PATH).status_code == 401
+    good = {"Authorization": "Basic " + base64.b64encode(b"ann:s3cret").decode()}
+    assert b"new version 2025-03-03" in closed.get(app.FEED_PATH, headers=good).content

@@ -39,12 +39,14 @@ def test_compare_report_shows_additions_and_moved_clause(sample, tmp_path):
     assert "moved" in statuses  # a clause that changed section is matched, not removed + added
 
 
-def test_history_marks_first_appearance(sample):
+def test_history_is_a_timeline_that_marks_where_the_topic_appears(sample):
     r = run(sample, "history", "chirp/privacy-policy", "training AI models")
     assert r.exit_code == 0, r.output
     rows = [ln for ln in r.output.splitlines() if ln.startswith("| 20")]
-    assert rows[0].startswith("| 2022-03-01")
-    assert any("first appears" in ln or "changed" in ln for ln in rows if ln.startswith("| 2023-10-01"))
+    assert [ln.split(" | ")[:2] for ln in rows] == [["| 2022-03-01", "not addressed"],
+                                                     ["| 2023-10-01", "**added in 2023-10-01 (§2.1)**"],
+                                                     ["| 2025-02-01", "unchanged (§2.1)"]]
+    assert "machine learning and artificial intelligence models" in rows[1]
 
 
 def test_batch_keeps_order_and_reports_bad_rows(sample, tmp_path):
