@@ -83,6 +83,12 @@ def test_near_topic_question_abstains_with_related_clauses(answerer):
     assert "does not address" in a.text and "never uses the word “royalties”" in a.text
 
 
+def test_an_off_topic_question_abstains_with_related_clauses_and_the_missing_word(answerer):
+    a = answerer.ask("Does X honor the horoscope sign I picked for my profile?", "x")
+    assert a.abstained and not a.citations and a.related and a.support == "not addressed"
+    assert "does not address" in a.text and "“horoscope”" in a.text
+
+
 def test_nearest_word_finds_the_policys_own_word(answerer):
     r = answerer.retriever
     word, cos = r.nearest_word(r.resolve("meta"), "religion")
