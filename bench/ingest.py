@@ -9,6 +9,7 @@ encoding is measured inside the same run, which gives an overhead ratio that loa
 from __future__ import annotations
 
 import argparse
+import functools
 import resource
 import shutil
 import sys
@@ -74,9 +75,9 @@ def measure(corpus: Path, repeat: int) -> list[tuple[str, str, str]]:
     for _ in range(repeat):
         settings = fresh_settings()
         embedder = TimedEmbedder(model, settings.data_dir)
-        colds.append((*timed(lambda: ingest([corpus], settings, embedder=embedder)), embedder.seconds))
+        colds.append((*timed(functools.partial(ingest, [corpus], settings, embedder=embedder)), embedder.seconds))
         texts = distinct_texts(settings)
-        floors.append(timed(lambda: Embedder(model).encode(texts)))
+        floors.append(timed(functools.partial(Embedder(model).encode, texts)))
     cold, t_cold, c_cold, t_own = min(colds, key=lambda r: r[1])
     _, t_floor, c_floor = min(floors, key=lambda r: r[1])
     warm, t_warm, _ = timed(lambda: ingest([corpus], settings))

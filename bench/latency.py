@@ -125,7 +125,7 @@ def measure(data: Path, url: str, n: int) -> None:
     qs = questions(n)
     scope = r.resolve(SCOPE_SERVICE)
     r.search(qs[0], scope)  # warm: model, BM25 index of the version, Chroma segment
-    answerer.ask(qs[0], SCOPE_SERVICE)
+    answerer.ask(qs[0], service=SCOPE_SERVICE)
     ret, ans = [], []
     for q in qs:
         t0 = time.perf_counter()
@@ -133,7 +133,7 @@ def measure(data: Path, url: str, n: int) -> None:
         ret.append(1000 * (time.perf_counter() - t0))
     for q in qs:
         t0 = time.perf_counter()
-        answerer.ask(q, SCOPE_SERVICE)
+        answerer.ask(q, service=SCOPE_SERVICE)
         ans.append(1000 * (time.perf_counter() - t0))
     print(json.dumps({"n": len(qs), "ret_p50": percentile(ret, 50), "ret_p95": percentile(ret, 95),
                       "ans_p50": percentile(ans, 50), "ans_p95": percentile(ans, 95),
@@ -181,17 +181,17 @@ def with_server(data: Path, n: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-chroma-") as tmp:
         shutil.copytree(data / "chroma", Path(tmp) / "chroma")
         port = _free_port()
-        log = open(Path(tmp) / "server.log", "w")
-        server = subprocess.Popen([CHROMA, "run", "--path", str(Path(tmp) / "chroma"), "--host", "127.0.0.1",
-                                   "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
-        try:
-            _wait(port)
-            result, _ = _sub(["--_measure", str(data), "--url", f"http://127.0.0.1:{port}", "--questions", str(n)])
-            result["server_rss_mb"] = _hwm(server.pid)
-        finally:
-            server.terminate()
-            server.wait(30)
-            log.close()
+        with open(Path(tmp) / "server.log", "w") as log:
+            server = subprocess.Popen([CHROMA, "run", "--path", str(Path(tmp) / "chroma"), "--host", "127.0.0.1",
+                                       "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
+            try:
+                _wait(port)
+                result, _ = _sub(["--_measure", str(data), "--url", f"http://127.0.0.1:{port}", "--questions",
+                                  str(n)])
+                result["server_rss_mb"] = _hwm(server.pid)
+            finally:
+                server.terminate()
+                server.wait(30)
     return result
 
 
@@ -220,7 +220,8 @@ def run(sizes: list[int], server_sizes: list[int], n: int, base: Path | None, ex
     for size in sizes:
         data = base / str(size) if base else bench_dir(f"latency-{size}")
         built, secs = _sub(["--_grow", str(data), "--size", str(size)])
-        print(f"index: {built['clauses']:,} clauses ({built['vectors']:,} vectors), grown in {secs:.0f} s", file=sys.stderr)
+        print(f"index: {built['clauses']:,} clauses ({built['vectors']:,} vectors), grown in {secs:.0f} s",
+              file=sys.stderr)
         m, _ = _sub(["--_measure", str(data), "--questions", str(n)])
         cold = cold_start(data) if extras else None
         rate = batch_rate(data) if extras else None
@@ -244,7 +245,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--server-sizes", default="1000,10000")
     parser.add_argument("--questions", type=int, default=120)
-    parser.add_argument("--data", type=Path, default=None, help="folder for the per-size indexes (default: kept temp folders)")
+    parser.add_argument("--data", type=Path, default=None,
+                        help="folder for the per-size indexes (default: kept temp folders)")
     parser.add_argument("--torch-threads", default="", help="OMP_NUM_THREADS for every measured process "
                         "(default: inherit; 1 avoids oversubscribing a busy 2-core machine)")
     parser.add_argument("--no-extras", action="store_true", help="skip cold start and batch throughput")
@@ -274,7 +276,8 @@ def main() -> None:
           "synthetic-NNNN: word-substituted copies of the real versions, vectors = original + Gaussian noise "
           f"sigma {NOISE}/dim, re-normalised; not re-encoded). Retrieval = Retriever.resolve + search(k=8), query "
           f"embedding included; answer = Answerer.ask. Cold start = `cli.py ask` process start to "
-          f"answer; batch = `cli.py batch` on 200 questions including its start-up. Total {time.perf_counter() - t0:.0f} s.")
+          "answer; batch = `cli.py batch` on 200 questions including its start-up. "
+          f"Total {time.perf_counter() - t0:.0f} s.")
 
 
 if __name__ == "__main__":

@@ -43,7 +43,7 @@ def run(items, retriever: Retriever, embedder: Embedder) -> tuple[dict, dict, in
     quotes = [[norm(q).rstrip(".") for _, q in it.evidence] for it in items]
     plain = embedder.encode([it.question for it in items])
     ceiling = 0
-    for sc, qs in zip(scopes, quotes):
+    for sc, qs in zip(scopes, quotes, strict=True):
         texts = [norm(c.text) for c in retriever.index(sc).clauses]
         ceiling += first_rank(texts, qs) is not None
     ranks, seconds, normed = {}, {}, {}
@@ -80,7 +80,8 @@ def main() -> None:
     retriever = Retriever(settings)
     ranks, seconds, ceiling = run(items, retriever, retriever.embedder)
     n = len(items)
-    which = "all" if n == len(every) else f"an evenly spaced sample of {n} of {len(every)} (every {len(every) / n:.2f}th)"
+    which = ("all" if n == len(every)
+             else f"an evenly spaced sample of {n} of {len(every)} (every {len(every) / n:.2f}th)")
     print(f"\n### PolicyQA dev retrieval: {which} questions, 20 policies\n")
     rows = [[f"clausecite {m}", *rank_metrics(ranks[m]).values(), f"{1000 * seconds[m] / n:.0f}"] for m in MODES]
     old = None if args.no_baseline else baseline_row(args.limit)

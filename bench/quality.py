@@ -26,10 +26,10 @@ from pathlib import Path
 from _common import CORPORA, DEV, MODES, ROOT, bench_dir, build, md_table, rank_metrics
 
 from ingest.embedder import Embedder
-from ingest.records import Answer, Citation, content_hash
+from ingest.records import content_hash
 from qa.answer import Answerer
 from qa.evaluate import load_gold, norm, run_gold, score, table
-from qa.records import Scope
+from qa.records import Answer, Citation, Scope
 from qa.retrieve import Retriever
 from train.pairs import link_corpus
 from train.split import HELD_OUT_SERVICES, documents
@@ -171,7 +171,8 @@ def report_gold(gold: Path, answerer: Answerer, rag: TutorialRAG, old: dict | No
     store = answerer.retriever.store
     items = load_gold(gold)
     t0 = time.perf_counter()
-    ours = run_gold(items, lambda it: answerer.ask(it.question, it.service, it.document, as_of=it.as_of, id=it.id))
+    ours = run_gold(items, lambda it: answerer.ask(it.question, service=it.service, document=it.document,
+                                                   as_of=it.as_of, id=it.id))
     t_ours = time.perf_counter() - t0
     theirs = run_gold(items, lambda it: rag.answer(it.question, answerer.retriever.resolve(
         it.service, it.document, as_of=it.as_of)))
@@ -186,7 +187,8 @@ def report_gold(gold: Path, answerer: Answerer, rag: TutorialRAG, old: dict | No
     print(table(metrics))
     print(f"\nnew: {states['addressed']} addressed, {states['partly']} partly, {states['not addressed']} not "
           f"addressed; answered in {t_ours:.1f} s.")
-    print(f"\n### Retrieval ({gold.name}): {n_quotes} gold evidence quotes, searched in the version each quote is from\n")
+    print(f"\n### Retrieval ({gold.name}): {n_quotes} gold evidence quotes, searched in the version each quote "
+          "is from\n")
     print(md_table(["system / mode", "recall@1", "recall@3", "recall@5", "MRR@10"], rows))
 
 

@@ -46,7 +46,8 @@ def run(name: str, args: list[str]) -> tuple[str, str, float]:
     print(out.stdout, flush=True)
     if out.returncode:
         print(out.stderr[-3000:], file=sys.stderr)
-        return shown, out.stdout + f"\n(exited with status {out.returncode}: {out.stderr.strip().splitlines()[-1:]})", secs
+        last = out.stderr.strip().splitlines()[-1:]
+        return shown, out.stdout + f"\n(exited with status {out.returncode}: {last})", secs
     return shown, out.stdout, secs
 
 

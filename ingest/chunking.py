@@ -1,9 +1,11 @@
 """Pure functions: clean policy text -> Clause records that keep their section and offsets."""
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 
+from ingest.errors import InputError
 from ingest.records import Clause, PolicyVersion, content_hash, make_clause_id, normalise_for_hash
 
 _BLOCK = re.compile(r"[^\n]+(?:\n[^\n]+)*")
@@ -13,7 +15,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?;])[\"”’)]?\s+(?=[A-Z“\"(\d])")
 MIN_WORDS = 4
 
 
-class DuplicatePolicyError(ValueError):
+class DuplicatePolicyError(InputError):
     """The text holds more than one policy (a page that showed the upcoming and the current one)."""
 
 
@@ -35,7 +37,7 @@ def sentence_groups(text: str, limit: int) -> list[tuple[int, int]]:
     """Offsets of consecutive sentence groups of `text`, each at most `limit` chars where possible."""
     cuts = [0] + [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text)]
     spans, start = [], 0
-    for a, b in zip(cuts, cuts[1:]):
+    for a, b in itertools.pairwise(cuts):
         if b - start > limit and len(text[start:a].split()) >= MIN_WORDS:  # no heading-only scraps
             spans.append((start, a))
             start = a
@@ -52,7 +54,8 @@ def find_second_policy(text: str) -> str:
     for i, (_, h) in enumerate(heads):
         j = seen.get(h, -1)
         if 0 <= j < 5 and len(h) > 12:  # the document's opening headings come round again
-            run = sum(1 for a, b in zip(heads[j:j + 6], heads[i:i + 6]) if a[1] == b[1])
+            # near the end the second window is shorter: the pairs it has are compared
+            run = sum(1 for a, b in zip(heads[j:j + 6], heads[i:i + 6], strict=False) if a[1] == b[1])
             if run >= 3:
                 line = text.count("\n", 0, heads[i][0]) + 1
                 return f"heading {h!r} starts again at line {line} of the clean text"

@@ -10,14 +10,17 @@ import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+from ingest.errors import ClauseCiteError
+from settings import SettingsError
 
-_MODELS: dict[str, object] = {}
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+_MODELS: dict[str, SentenceTransformer] = {}
 _LOCK = threading.Lock()
 DIM = 384
 # the model reads the first 256 word pieces; tokenizing all of a 1 MB text first took seconds, and no real
@@ -39,14 +42,25 @@ def model_path(name: str) -> str:
         return str(SHIPPED / name)
     if Path(name).is_dir():
         return name
-    raise ValueError(f"embedding model {name!r} is neither a packaged model, one in models/, nor a local "
+    raise SettingsError(f"embedding model {name!r} is neither a packaged model, one in models/, nor a local "
                      "folder; use clausecite-minilm, all-MiniLM-L6-v2 or a sentence-transformers model folder")
 
 
-def load_model(name: str):
+def offline() -> None:
+    """Keep the hub offline and tokenizers single-threaded, unless the environment says otherwise.
+
+    Called before the first model loads, not at import: importing ClauseCite changes no environment.
+    """
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def load_model(name: str) -> SentenceTransformer:
     """The SentenceTransformer for `name`, loaded once per process."""
     with _LOCK:
         if name not in _MODELS:
+            offline()
             from sentence_transformers import SentenceTransformer
 
             folder = Path(model_path(name))
@@ -59,15 +73,15 @@ def load_model(name: str):
         return _MODELS[name]
 
 
-def apply_layers(model, path: Path) -> None:
+def apply_layers(model: SentenceTransformer, path: Path) -> None:
     """Load a fine-tuned model's own weights (fp16 safetensors) over the packaged MiniLM's."""
     from safetensors.torch import load_file
 
-    bert = model[0].auto_model
+    bert: Any = model[0].auto_model  # the transformers BertModel inside
     state = {k: v.float() for k, v in load_file(str(path)).items()}
     _, unexpected = bert.load_state_dict(state, strict=False)
     if unexpected or not state:
-        raise ValueError(f"{path} does not fit MiniLM (unexpected weights: {unexpected[:3]}); rebuild it with "
+        raise ClauseCiteError(f"{path} does not fit MiniLM (unexpected weights: {unexpected[:3]}); rebuild it with "
                          "`make model` or restore it with `git checkout -- models/`")
 
 
@@ -112,13 +126,13 @@ class Embedder:
         `progress(done, total)` counts the texts actually encoded.
         """
         known = self._cache.get(set(hashes)) if self._cache else {}
-        todo = {h: t for h, t in zip(hashes, texts) if h not in known}
+        todo = {h: t for h, t in zip(hashes, texts, strict=True) if h not in known}
         order = sorted(todo, key=lambda h: len(todo[h]))  # like lengths share a batch, as in encode
         done = 0
         # cached part by part, so a run killed at 81 % keeps 81 % of its work for the next one
         for i in range(0, len(order), self.CACHE_EVERY):
             part = order[i:i + self.CACHE_EVERY]
-            new = dict(zip(part, self.encode([todo[h] for h in part])))
+            new = dict(zip(part, self.encode([todo[h] for h in part]), strict=True))
             if self._cache:
                 self._cache.put(new)
             known.update(new)

@@ -10,14 +10,20 @@ import itertools
 import re
 import unicodedata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from ingest.errors import InputError
 from ingest.linear import sub_links, sub_spans, sub_tags
+
+if TYPE_CHECKING:
+    from bs4 import Tag
+    from pypdf import PageObject
 
 SUPPORTED = {".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html",
              ".txt": "text", ".pdf": "pdf"}
 
 
-class LoadError(ValueError):
+class LoadError(InputError):
     """A file that cannot become policy text; the message says what was wrong and what to do."""
 
 
@@ -111,7 +117,8 @@ def markdown_to_clean(md: str) -> str:
         raw = raw.strip()
         lines.extend([raw] if raw.startswith("|") else [ln.strip() for ln in _BR.split(raw)])
     blocks: list[str] = []
-    kind, parts = "para", []
+    parts: list[str] = []
+    kind = "para"
     for i, line in enumerate(lines):
         nxt = lines[i + 1] if i + 1 < len(lines) else ""
         if line and _SETEXT.match(nxt) and not _SETEXT.match(line) and not line.startswith("|"):
@@ -129,7 +136,7 @@ def markdown_to_clean(md: str) -> str:
         if atx or (bold and _is_bold_heading(bold.group(2))):
             _flush(blocks, kind, parts)
             kind, parts = "para", []
-            text = normalise_inline(_closing_hashes_off(atx.group(2)) if atx else bold.group(2))
+            text = normalise_inline(_closing_hashes_off(atx.group(2)) if atx else bold.group(2) if bold else "")
             if text:
                 level = len(atx.group(1)) if atx else _heading_level(text, 5)
                 blocks.append("#" * level + " " + text)
@@ -194,7 +201,7 @@ def html_to_clean(html: str) -> str:
     for tag in soup(["script", "style", "nav", "header", "footer", "aside", "form", "noscript",
                      "svg", "button", "iframe", "template"]):
         tag.decompose()
-    for tag in soup.find_all(attrs={"role": ["navigation", "banner", "contentinfo", "menu"]}):
+    for tag in soup.find_all(role=["navigation", "banner", "contentinfo", "menu"]):
         tag.decompose()
     out: list[str] = []
     for el in soup.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "tr", "dt", "dd", "pre"]):
@@ -209,7 +216,8 @@ def html_to_clean(html: str) -> str:
         if el.name[0] == "h" and el.name[1:].isdigit():
             out.append("#" * int(el.name[1]) + " " + text)
         elif el.name == "li":
-            if not (el.find("a") and len(el.get_text(strip=True)) == len(el.find("a").get_text(strip=True))):
+            link = el.find("a")
+            if not (link and len(el.get_text(strip=True)) == len(link.get_text(strip=True))):
                 out.append("- " + text)
         elif el.name == "tr":
             cells = [_tag_text(c) for c in el.find_all(["td", "th"])]
@@ -219,7 +227,7 @@ def html_to_clean(html: str) -> str:
     return "\n\n".join(b for b in out if b.strip("-|# ")) + "\n"
 
 
-def _tag_text(el) -> str:
+def _tag_text(el: Tag) -> str:
     # tags are joined with spaces so words never glue; a link before a full stop must not leave "link ."
     return re.sub(r" ([.,;:!?)])", r"\1", normalise_inline(el.get_text(" ")))
 
@@ -232,7 +240,7 @@ def text_to_clean(text: str) -> str:
         while lines and len(lines[0]) <= 90 and _NUMBERED.match(lines[0]) and not lines[0].endswith(","):
             blocks.append("#" * _heading_level(lines[0], 2) + " " + normalise_inline(lines.pop(0)))
         if lines and _BULLET.match(lines[0]) and lines[0][0] in "*-+•":
-            blocks.extend("- " + normalise_inline(_BULLET.match(ln).group(1)) if _BULLET.match(ln)
+            blocks.extend("- " + normalise_inline(m.group(1)) if (m := _BULLET.match(ln))
                           else normalise_inline(ln) for ln in lines)
         elif lines:
             blocks.append(normalise_inline(" ".join(lines)))
@@ -253,7 +261,7 @@ def pdf_to_clean(path: Path) -> str:
     return text_to_clean(re.sub(r"-\n(\w)", r"\1", text))
 
 
-def _page_text(page) -> str:
+def _page_text(page: PageObject) -> str:
     # layout mode keeps the blank line between paragraphs, so numbered headings stay headings
     try:
         return page.extract_text(extraction_mode="layout") or ""
@@ -335,7 +343,8 @@ def _checked(path: Path, clean: str) -> str:
     return clean
 
 
-_MONTHS = "January February March April May June July August September October November December".split()
+_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"]
 _EFFECTIVE = re.compile(
     r"(?:effective|last updated|last modified)(?:\s+date)?\s*(?:as of|on|from)?\s*:?\s*"
     r"(?:(\d{4}-\d{2}-\d{2})|(" + "|".join(_MONTHS) + r")\s+(\d{1,2}),?\s+(\d{4}))", re.IGNORECASE)

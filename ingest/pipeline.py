@@ -1,13 +1,17 @@
 """Ingest: sources -> clean text -> clauses -> embeddings -> store, one version at a time."""
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from ingest.chunking import chunk
-from ingest.embedder import Embedder
+from ingest.embedder import DIM, Embedder
+from ingest.errors import InputError
 from ingest.loaders import LoadError, find_effective_date, find_title, load_clean
 from ingest.records import Clause, PolicyVersion, sha256_text
 from ingest.sources import VersionSource, check_one_file_per_version, discover, single
@@ -16,9 +20,10 @@ from ingest.worker import load_clean_isolated
 from settings import Settings
 
 Progress = Callable[[str, int, int], None]
+log = logging.getLogger(__name__)
 
 
-class VersionConflict(ValueError):
+class VersionConflict(InputError):
     """Same service/document/date already indexed with different text."""
 
 
@@ -93,7 +98,8 @@ def ingest(paths: list[Path], settings: Settings, *, service: str = "", document
     sources = collect(paths, service, document, version, skipped)
     if skipped and not skip_bad:
         raise LoadError(f"{len(skipped)} policy file(s) cannot be indexed, so nothing was:\n"
-                        + "".join(f"  {s}\n" for s in skipped) + "fix or rename them, or pass --skip-bad to index the rest")
+                        + "".join(f"  {s}\n" for s in skipped)
+                        + "fix or rename them, or pass --skip-bad to index the rest")
     versions = [read_version(s, settings, clean_timeout) for s in sources]  # bad input stops before writing
     store = open_store(settings)
     store.count()  # a damaged index fails here, instead of calling every version "unchanged"
@@ -108,8 +114,8 @@ def ingest(paths: list[Path], settings: Settings, *, service: str = "", document
     tick = (lambda done, new: progress("embed", done, new)) if progress else None
     # one call for all versions: batches of like-length texts across versions, no half-empty batches;
     # a re-ingest of unchanged versions never opens the embedding cache
-    vectors, report.new_embeddings = embedder.embed_cached(
-        [c.content_hash for c in every], [c.text for c in every], tick) if todo else (None, 0)
+    vectors, report.new_embeddings = embedder.embed_cached([c.content_hash for c in every], [c.text for c in every],
+                                                           tick) if todo else (np.zeros((0, DIM), np.float32), 0)
     done = 0
     for v, clauses in todo:
         store.write(v, clauses, vectors[done:done + len(clauses)])
@@ -172,7 +178,8 @@ def _shrunken(v: PolicyVersion, clauses: list[Clause], store: ClauseStore,
     near = earlier[-1]
     neighbour = batch.get(near) or store.clauses(v.service, v.document, near)
     return [f"{v.key}: section \u201c{s}\u201d has {now:,} characters of text against {there:,} in {near}; "
-            "the capture may be cut short, so check its source" for s, now, there in shrunken_sections(clauses, neighbour)]
+            "the capture may be cut short, so check its source"
+            for s, now, there in shrunken_sections(clauses, neighbour)]
 
 
 def _unchanged(store: ClauseStore, v: PolicyVersion, replace: bool, report: IngestReport) -> bool:
@@ -186,3 +193,13 @@ def _unchanged(store: ClauseStore, v: PolicyVersion, replace: bool, report: Inge
         raise VersionConflict(f"{v.key} is already indexed with different text (from {have.source}); "
                               "pass --replace to replace it, or give this version its own date")
     return False
+
+
+def ensure_indexed(settings: Settings, embedder: Embedder | None = None) -> IngestReport | None:
+    """Index the default corpus when nothing is indexed yet (a first start); None when there was no need."""
+    if open_store(settings).versions():
+        return None
+    log.info("index is empty; ingesting %s ...", settings.default_corpus)
+    report = ingest([settings.default_corpus], settings, embedder=embedder)
+    log.info("%s", report.summary())
+    return report

@@ -14,26 +14,28 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import numpy as np
 
+from ingest.errors import ClauseCiteError, InputError
 from ingest.files import write_atomic
-from ingest.records import Clause, PolicyVersion
+from ingest.records import Clause, PolicyVersion, version_key
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _CLIENTS: dict[str, object] = {}
 _LOCK = threading.Lock()
 
 
-class StoreError(RuntimeError):
+class StoreError(ClauseCiteError, RuntimeError):
     """The data folder or Chroma server cannot be used; the message says how to recover."""
 
 
 def check_name(kind: str, name: str) -> str:
     """Refuse service/document names that could escape the data folder or confuse the layout."""
     if not NAME.match(name or "") or ".." in name:
-        raise ValueError(f"{kind} name {name!r} is not allowed: use lower-case letters, digits, '.', "
+        raise InputError(f"{kind} name {name!r} is not allowed: use lower-case letters, digits, '.', "
                          "'_' or '-' (for example 'x' or 'privacy-policy')")
     return name
 
@@ -53,10 +55,10 @@ class VersionInfo:
     @property
     def key(self) -> str:
         """`service/document@version`."""
-        return f"{self.service}/{self.document}@{self.version}"
+        return version_key(self.service, self.document, self.version)
 
 
-def _client(data_dir: Path, chroma_url: str):
+def _client(data_dir: Path, chroma_url: str) -> Any:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -75,7 +77,7 @@ def _client(data_dir: Path, chroma_url: str):
                 # the catalog and the vectors are rebuilt together: moving only chroma/ aside would leave
                 # versions that ingest calls "unchanged" but that have no vectors
                 fix = ("start the server" if chroma_url else f"move the data folder {data_dir} aside and run "
-                       "`python cli.py ingest` again to rebuild it")
+                       "`clausecite ingest` again to rebuild it")
                 raise StoreError(f"cannot open the Chroma index at {chroma_url or data_dir / 'chroma'} "
                                  f"({exc}); {fix}") from exc
         return _CLIENTS[key]
@@ -94,7 +96,7 @@ class ClauseStore:
         self._cache: dict[str, tuple[str, list[Clause]]] = {}
         self._infos: dict[str, tuple[int, VersionInfo]] = {}
 
-    def collection(self, service: str, document: str):
+    def collection(self, service: str, document: str) -> Any:
         """The Chroma collection of one document's versions, opened once (cosine space).
 
         One collection per document keeps a scoped query's cost tied to that document's size, not to
@@ -172,8 +174,7 @@ class ClauseStore:
         stamp = f"{path.stat().st_mtime_ns}"
         if key not in self._cache or self._cache[key][0] != stamp:
             data = self._read(path)
-            self._cache[key] = (stamp, [Clause(**{**c, "heading_path": tuple(c["heading_path"])})
-                                        for c in data["clauses"]])
+            self._cache[key] = (stamp, [Clause.from_dict(c) for c in data["clauses"]])
         return self._cache[key][1]
 
     # writing -------------------------------------------------------------------------------
@@ -207,7 +208,7 @@ class ClauseStore:
         where = {"vkey": _vkey(info.service, info.document, info.version, info.sha256)}  # one equality: fast
         col = self.collection(info.service, info.document)
         res = col.query(query_embeddings=[np.asarray(vector).tolist()], n_results=n, where=where, include=["distances"])
-        return [(i.split("@", 1)[0], 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0])]
+        return [(i.split("@", 1)[0], 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)]
 
     def vector_count(self, info: VersionInfo) -> int:
         """Vectors stored for exactly this version's text (its catalog entry says how many it needs)."""
@@ -227,7 +228,7 @@ class ClauseStore:
         if info is None or have >= info.clauses:
             return ""
         return (f"the index is incomplete: {info.key} has {have} of its {info.clauses} clause vectors, so "
-                "answers come from word matches alone; run `python cli.py ingest` (any folder) to rebuild them")
+                "answers come from word matches alone; run `clausecite ingest` (any folder) to rebuild them")
 
     def count(self) -> int:
         """Vectors in all of this store's collections (including any left by an interrupted ingest)."""
@@ -257,4 +258,4 @@ def _vector_id(clause_id: str, sha: str) -> str:
 
 def _vkey(service: str, document: str, version: str, sha: str) -> str:
     """One metadata value naming a version's exact text, so a query filters on a single field."""
-    return f"{service}/{document}@{version}#{sha[:16]}"
+    return f"{version_key(service, document, version)}#{sha[:16]}"

@@ -20,7 +20,10 @@ special-cased.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
+
+import numpy as np
 
 from qa.glossary import glossary_terms
 from qa.records import Hit, Scope
@@ -52,7 +55,7 @@ def keywords(question: str, scope: Scope, word_share: dict[str, float], change_w
     return sorted(w for w in words if not w.isdigit() and word_share.get(w, 0.0) < COMMON_SHARE)
 
 
-def weights(question: str, words: list[str], embed) -> dict[str, float]:
+def weights(question: str, words: list[str], embed: Callable[[list[str]], np.ndarray]) -> dict[str, float]:
     """How much of the question's meaning each keyword carries (1 - cosine to the question without it).
 
     `embed` maps texts to unit vectors; one batch of len(words) + 1 short texts.
@@ -61,9 +64,9 @@ def weights(question: str, words: list[str], embed) -> dict[str, float]:
         return {}
     surface = _WORD.findall(question)
     stems = [set(_stems(s)) for s in surface]
-    variants = [" ".join(s for s, st in zip(surface, stems) if w not in st) for w in words]
+    variants = [" ".join(s for s, st in zip(surface, stems, strict=True) if w not in st) for w in words]
     vectors = embed([" ".join(surface)] + variants)
-    return {w: 1.0 - float(v @ vectors[0]) for w, v in zip(words, vectors[1:])}
+    return {w: 1.0 - float(v @ vectors[0]) for w, v in zip(words, vectors[1:], strict=True)}
 
 
 def clause_words(hits: list[Hit]) -> set[str]:
@@ -74,8 +77,9 @@ def clause_words(hits: list[Hit]) -> set[str]:
     return out
 
 
-def unaddressed(question: str, weight: dict[str, float], vocabulary, leading: list[Hit], closest: float,
-                also: list[Hit] = (), nearest: Callable[[str], tuple[str, float]] | None = None) -> list[str]:
+def unaddressed(question: str, weight: dict[str, float], vocabulary: AbstractSet[str], leading: list[Hit],
+                closest: float, also: Sequence[Hit] = (),
+                nearest: Callable[[str], tuple[str, float]] | None = None) -> list[str]:
     """The question's words the version never uses, when it does not address the question; else [].
 
     `weight` is `weights(...)` of the question's keywords; `vocabulary` the version's stemmed words;
@@ -96,7 +100,7 @@ def unaddressed(question: str, weight: dict[str, float], vocabulary, leading: li
     return [w for w in missing if nearest is None or nearest(w)[1] < SAME_MEANING]
 
 
-def may_abstain(question: str, words: list[str], vocabulary, closest: float) -> bool:
+def may_abstain(question: str, words: list[str], vocabulary: AbstractSet[str], closest: float) -> bool:
     """Whether `unaddressed` can return anything: a clause is not close and some keyword is absent.
 
     A cheap test that spares the embedding work of `weights` for most questions.
@@ -105,7 +109,7 @@ def may_abstain(question: str, words: list[str], vocabulary, closest: float) -> 
     return closest < CLOSE_DENSE and any(_absent(w, terms, vocabulary) for w in words)
 
 
-def _absent(word: str, terms: dict[str, set[str]], vocabulary) -> bool:
+def _absent(word: str, terms: dict[str, set[str]], vocabulary: AbstractSet[str]) -> bool:
     return word not in vocabulary and not terms.get(word, set()) & vocabulary
 
 

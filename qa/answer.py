@@ -3,19 +3,26 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from ingest.records import Answer, ClauseChange
+from ingest.errors import InputError
 from qa import abstain, rank
 from qa.compare import align
 from qa.dates import dates_in
-from qa.records import Draft, Hit, Scope
+from qa.records import Answer, ChangeStatus, Citation, ClauseChange, Draft, Hit, Scope, Support
 from qa.retrieve import Ranking, Retriever, ScopeError, previous_version, tokenize
 from qa.verify import make_citation, verify
 from settings import Settings
 
+if TYPE_CHECKING:
+    from qa.llm import LLMAnswerer
+
 CHANGE_WORDS = re.compile(
-    r"\b(new|newly|chang\w*|before(?=\s*(?:[?.!,;)]|$|\d|the (?:update|change)|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b))|previous\w*|(?<!be )(?<!been )used to|no longer|drop\w*|add(?:s|ed|ing|itions?)?|remov\w*|"
+    r"\b(new|newly|chang\w*|"
+    r"before(?=\s*(?:[?.!,;)]|$|\d|the (?:update|change)|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b))|"
+    r"previous\w*|(?<!be )(?<!been )used to|no longer|drop\w*|add(?:s|ed|ing|itions?)?|remov\w*|"
     r"start\w*|always|recent\w*|updat\w*|differ\w*|since|anymore|compare\w*|versus|vs\.?|earlier|"
     r"introduc\w*)\b", re.IGNORECASE)
 # a sentence ends at . ! ? or ; and spaces, but not after an abbreviation ("e.g.", "i.e.", "U.S.", "Inc.")
@@ -29,13 +36,13 @@ PARTLY_TEXT = ("{name} (version {version}) talks about this, but none of these c
                "question; the closest {n} clause{s}:")
 NEVER_USES = " It never uses the word{s} {words}; if the policy has its own word for it, try that."
 DATED = "The question names a date, so this is version {version}; the newest is {newest}."
-ADDRESSED, PARTLY, NOT_ADDRESSED = "addressed", "partly", "not addressed"
+ADDRESSED, PARTLY, NOT_ADDRESSED = Support.ADDRESSED, Support.PARTLY, Support.NOT_ADDRESSED
 MAX_DROPPED = 1       # clauses of the previous version cited because they were removed
 MAX_REWORDED = 2      # earlier wordings cited for reworded clauses (the best-ranked); the rest get a note
 CHANGE_BOOST = 1.5    # in a change question, clauses that are new or reworded matter most
 
 
-class QuestionError(ValueError):
+class QuestionError(InputError):
     """A question that cannot be asked as written; the message says why and what to do."""
 
 
@@ -91,14 +98,14 @@ def best_quote(text: str, question: str, limit: int = 300) -> str:
 class Answerer:
     """Turns a question and a policy scope into an Answer whose every citation is checked."""
 
-    def __init__(self, settings: Settings, retriever: Retriever | None = None, llm=None):
+    def __init__(self, settings: Settings, retriever: Retriever | None = None, llm: LLMAnswerer | None = None):
         self.settings = settings
         self.retriever = retriever or Retriever(settings)
         self.llm = llm
         self._alignments: dict[tuple[str, str], dict[str, ClauseChange]] = {}
         self._removed: dict[tuple[str, str], set[str]] = {}
 
-    def ask(self, question: str, service: str, document: str = "", version: str = "", as_of: str = "",
+    def ask(self, question: str, *, service: str, document: str = "", version: str = "", as_of: str = "",
             id: str = "") -> Answer:
         """Answer one question about one policy version (newest, as of a date, or named)."""
         t0 = time.perf_counter()
@@ -111,7 +118,8 @@ class Answerer:
         t1 = time.perf_counter()
         answer = self._compose(q, scope, ranking, earlier)
         if scope != newest:
-            answer = replace(answer, text=f"{answer.text}\n\n{DATED.format(version=scope.version, newest=newest.version)}")
+            dated = DATED.format(version=scope.version, newest=newest.version)
+            answer = replace(answer, text=f"{answer.text}\n\n{dated}")
         timings = {"retrieve_ms": round((t1 - t0) * 1000, 1), "total_ms": round((time.perf_counter() - t0) * 1000, 1)}
         return replace(answer, id=id, timings=timings)
 
@@ -144,7 +152,7 @@ class Answerer:
         missing = self.unaddressed(q, scope, hits, ordered, prev)
         if support == NOT_ADDRESSED or missing is not None:
             return self._abstain(q, scope, hits, confidence, missing or [])
-        chosen = select(ordered, self.retriever.models.cite_share)
+        chosen = select(ordered, self.retriever.trained.cite_share)
         if self.llm is not None:
             drafted = self._llm_answer(q, scope, hits)
             if drafted is not None:
@@ -163,7 +171,7 @@ class Answerer:
 
     def support(self, confidence: float) -> str:
         """The answer state for an answerability probability (thresholds shipped with the model)."""
-        models = self.retriever.models
+        models = self.retriever.trained
         if confidence >= models.addressed:
             return ADDRESSED
         return PARTLY if confidence >= models.partly else NOT_ADDRESSED
@@ -181,31 +189,35 @@ class Answerer:
             extra, notes = self._change_citations(changes, len(cited), q)
             gone_hits, gone, gone_notes = self._dropped(q, prev, scope, len(cited) + len(extra))
             cited += extra + gone
-            changes += [ClauseChange("removed", h.clause.section, h.clause, None) for h in gone_hits]
-            which = f"the previous version ({prev.version})" if prev == self._previous(scope) else f"version {prev.version}"
+            changes += [ClauseChange(ChangeStatus.REMOVED, h.clause.section, h.clause, None) for h in gone_hits]
+            which = (f"the previous version ({prev.version})" if prev == self._previous(scope)
+                     else f"version {prev.version}")
             lines += ["", f"Compared with {which}:"] + notes + gone_notes
         elif is_change_question(q):
             lines += ["", f"This is the first indexed version of {_name(scope)}; there is nothing earlier to compare."]
         return Answer(q, scope.service, scope.document, scope.version, "\n".join(lines), tuple(cited),
                       changes=tuple(changes), backend="extractive", support=support)
 
-    def _change_citations(self, changes: list[ClauseChange], start: int, q: str):
-        extra, notes = [], []
+    def _change_citations(self, changes: list[ClauseChange], start: int, q: str
+                          ) -> tuple[list[Citation], list[str]]:
+        extra: list[Citation] = []
+        notes: list[str] = []
         for i, ch in enumerate(changes, 1):
             if ch.status == "added":
                 notes.append(f"[{i}] is new: no earlier clause says this.")
             elif ch.status in ("same", "moved"):
-                notes.append(f"[{i}] is unchanged from {ch.old.version} ({ch.old.section}).")
+                notes.append(f"[{i}] is unchanged from {ch.before.version} ({ch.before.section}).")
             elif ch.status == "changed" and len(extra) >= MAX_REWORDED:
-                notes.append(f"[{i}] was reworded since {ch.old.version} ({ch.old.section}).")
+                notes.append(f"[{i}] was reworded since {ch.before.version} ({ch.before.section}).")
             elif ch.status == "changed":
                 n = start + len(extra) + 1
-                hit = Hit(ch.old, ch.similarity)
-                extra.append(make_citation(n, hit, best_quote(ch.old.text, q)))
-                notes.append(f"[{i}] was reworded; the {ch.old.version} wording was [{n}]: “{extra[-1].quote}”")
+                hit = Hit(ch.before, ch.similarity)
+                extra.append(make_citation(n, hit, best_quote(ch.before.text, q)))
+                notes.append(f"[{i}] was reworded; the {ch.before.version} wording was [{n}]: “{extra[-1].quote}”")
         return extra, notes
 
-    def _dropped(self, q: str, prev: Scope, scope: Scope, start: int):
+    def _dropped(self, q: str, prev: Scope, scope: Scope, start: int
+                 ) -> tuple[list[Hit], list[Citation], list[str]]:
         """Clauses of the previous version on this question that the asked-about version no longer has."""
         self._changes_for(prev, scope, [])
         removed = self._removed[(prev.key, scope.key)]
@@ -215,9 +227,10 @@ class Answerer:
         return hits, cited, notes
 
     def _favour_changes(self, prev: Scope, scope: Scope, hits: list[Hit]) -> list[Hit]:
-        status = {ch.new.clause_id: ch.status for ch in self._changes_for(prev, scope, [h.clause.clause_id for h in hits])}
-        boosted = [replace(h, score=h.score * (CHANGE_BOOST if status.get(h.clause.clause_id) in ("added", "changed") else 1))
-                   for h in hits]
+        changes = self._changes_for(prev, scope, [h.clause.clause_id for h in hits])
+        status = {ch.after.clause_id: ch.status for ch in changes}
+        boost = {cid: CHANGE_BOOST if s in ("added", "changed") else 1 for cid, s in status.items()}
+        boosted = [replace(h, score=h.score * boost.get(h.clause.clause_id, 1)) for h in hits]
         return sorted(boosted, key=lambda h: h.score, reverse=True)
 
     def _previous(self, scope: Scope) -> Scope | None:
@@ -231,7 +244,7 @@ class Answerer:
             new = store.clauses(scope.service, scope.document, scope.version)
             changes = align(old, new)
             self._alignments[key] = {ch.new.clause_id: ch for ch in changes if ch.new is not None}
-            self._removed[key] = {ch.old.clause_id for ch in changes if ch.status == "removed"}
+            self._removed[key] = {ch.before.clause_id for ch in changes if ch.status == "removed"}
         return [self._alignments[key][cid] for cid in clause_ids if cid in self._alignments[key]]
 
     # abstain / llm -------------------------------------------------------------------------
@@ -255,7 +268,7 @@ class Answerer:
         return missing or None
 
     def _abstain(self, q: str, scope: Scope, hits: list[Hit], confidence: float = 0.0,
-                 missing: list[str] = ()) -> Answer:
+                 missing: Sequence[str] = ()) -> Answer:
         related = tuple(make_citation(i + 1, h, best_quote(h.clause.text, q)) for i, h in enumerate(hits[:3]))
         text = ABSTAIN_TEXT.format(name=_name(scope), version=scope.version)
         if missing:
@@ -264,6 +277,7 @@ class Answerer:
                       related=related, backend="extractive", support=NOT_ADDRESSED, confidence=confidence)
 
     def _llm_answer(self, q: str, scope: Scope, hits: list[Hit]) -> Answer | None:
+        assert self.llm is not None, "only called when an LLM is configured"
         draft: Draft = self.llm.draft(q, scope, hits)
         text, cited, dropped = verify(draft, hits)
         if not cited:

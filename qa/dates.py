@@ -33,23 +33,23 @@ class Mention:
 def dates_in(question: str) -> list[Mention]:
     """The dates a question names, in order. A month and day without a year take the next year named
     ("Aug 7 and Aug 11 2023"); a month alone, or a bare year, names no date ("may I ...", "in 2023")."""
-    found = []
+    found: list[tuple[str | None, tuple[int, int | None] | None, int | None, bool]] = []
     for m in _DATE.finditer(question):
         since = bool(m.group("since"))
         if m.group("iso"):
-            found.append([m.group("iso"), None, None, since])
+            found.append((m.group("iso"), None, None, since))
             continue
         month = _MONTHS.index((m.group("m1") or m.group("m2"))[:3].lower()) + 1
         day, year = m.group("d1") or m.group("d2"), m.group("y1") or m.group("y2")
         if day or year:
-            found.append([None, (month, int(day) if day else None), int(year) if year else None, since])
+            found.append((None, (month, int(day) if day else None), int(year) if year else None, since))
     out: list[Mention] = []
     for i, (iso, month_day, year, since) in enumerate(found):
         if iso:
             out.append(Mention(iso, since))
             continue
         year = year or next((f[2] for f in found[i + 1:] if f[2]), None)
-        if year is None:
+        if year is None or month_day is None:
             continue
         month, day = month_day
         last = calendar.monthrange(year, month)[1]

@@ -7,7 +7,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.records import Answer
+from ingest.errors import InputError
+from qa.records import Answer
 
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " "})
 
@@ -34,7 +35,7 @@ class GoldItem:
 
 
 def load_gold(path: Path) -> list[GoldItem]:
-    """Gold items from a YAML file; a malformed item is a ValueError naming it."""
+    """Gold items from a YAML file; a malformed item is an InputError naming it."""
     import yaml
 
     items = []
@@ -45,13 +46,13 @@ def load_gold(path: Path) -> list[GoldItem]:
                                   bool(raw.get("answerable", True)),
                                   tuple((e["version"], e["quote"]) for e in raw.get("evidence") or [])))
         except (KeyError, TypeError, AttributeError) as exc:
-            raise ValueError(f"{path}: gold item {i + 1} is malformed ({exc})") from None
+            raise InputError(f"{path}: gold item {i + 1} is malformed ({exc})") from None
     return items
 
 
 def _found(quote: str, version: str, answer: Answer) -> bool:
     q = norm(quote).rstrip(".")
-    return any(f"{c.service}/{c.document}@{c.version}" == version and q in norm(c.text) for c in answer.citations)
+    return any(c.version_key == version and q in norm(c.text) for c in answer.citations)
 
 
 def score(items: list[GoldItem], answers: Iterable[Answer], clean_text: Callable[[str, str, str], str]) -> dict:
@@ -59,7 +60,7 @@ def score(items: list[GoldItem], answers: Iterable[Answer], clean_text: Callable
     answers = list(answers)
     quotes = found = answerable = supported = unans = abstain_ok = false_abstain = 0
     cites = faithful = chars = answered = 0
-    for item, ans in zip(items, answers):
+    for item, ans in zip(items, answers, strict=True):
         if item.answerable:
             answerable += 1
             hits = [_found(q, v, ans) for v, q in item.evidence]
@@ -104,6 +105,6 @@ def run_gold(items: list[GoldItem], answer: Callable[[GoldItem], Answer]) -> lis
     for it in items:
         try:
             out.append(answer(it))
-        except ValueError as exc:
+        except InputError as exc:
             out.append(Answer(it.question, it.service, it.document, "", str(exc), abstained=True, error=str(exc)))
     return out

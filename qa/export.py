@@ -6,7 +6,8 @@ import io
 import json
 from collections.abc import Iterable
 
-from ingest.records import Answer
+from ingest.errors import InputError
+from qa.records import Answer
 
 FORMATS = ("jsonl", "json", "csv", "md")
 CSV_FIELDS = ["id", "question", "service", "document", "version", "answer", "abstained", "support", "confidence", "n",
@@ -51,7 +52,7 @@ def to_markdown(answers: Iterable[Answer]) -> str:
     out = ["# ClauseCite answers", ""]
     for a in answers:
         out += [f"## {a.id + ': ' if a.id else ''}{_one_line(a.question)}", "",
-                f"*{a.service}/{a.document} @ {a.version}* — {a.support or ('error' if a.error else 'not addressed' if a.abstained else 'answered')}"
+                f"*{a.service}/{a.document} @ {a.version}* — {a.state or 'answered'}"
                 f" (confidence {a.confidence:.2f})", ""]
         out += [f"**Error:** {_one_line(a.error)}", ""] if a.error else []
         out += [_quote_block(a.text), ""]
@@ -74,5 +75,5 @@ def render(answers: list[Answer], fmt: str) -> str:
     fmt = fmt.lower().lstrip(".")
     fmt = "md" if fmt == "markdown" else fmt
     if fmt not in FORMATS:
-        raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
+        raise InputError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
     return {"jsonl": to_jsonl, "json": to_json, "csv": to_csv, "md": to_markdown}[fmt](answers)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from ingest.records import Clause
 from qa.compare import MATCH_AT, similarity
@@ -9,6 +10,7 @@ from qa.records import Scope
 from qa.retrieve import Retriever
 
 PER_VERSION = 3
+Wording = Literal["first version", "first appears", "changed", "unchanged", "removed", "not addressed"]
 
 
 @dataclass(frozen=True)
@@ -16,7 +18,7 @@ class HistoryRow:
     """One clause on the topic in one version, and what happened to its wording there."""
 
     version: str
-    status: str  # first appears | changed | unchanged | removed | not addressed
+    status: Wording  # what happened to the clause's wording since the version before
     section: str
     clause_id: str
     text: str
@@ -37,7 +39,8 @@ def topic_history(retriever: Retriever, service: str, document: str, topic: str)
         rows += [HistoryRow(date, _status(c, prev_all, bool(prev_all)), c.section, c.clause_id, c.text) for c in shown]
         now_hashes = {c.content_hash for c in all_now}
         for old in prev_shown:
-            if old.content_hash not in now_hashes and not any(similarity(old.text, c.text) >= MATCH_AT for c in all_now):
+            reworded = any(similarity(old.text, c.text) >= MATCH_AT for c in all_now)
+            if old.content_hash not in now_hashes and not reworded:
                 rows.append(HistoryRow(date, "removed", old.section, old.clause_id, old.text))
         if not shown:
             rows.append(HistoryRow(date, "not addressed", "", "", ""))
@@ -45,7 +48,7 @@ def topic_history(retriever: Retriever, service: str, document: str, topic: str)
     return rows
 
 
-def _status(c: Clause, prev: list[Clause], has_prev: bool) -> str:
+def _status(c: Clause, prev: list[Clause], has_prev: bool) -> Wording:
     if not has_prev:
         return "first version"
     if any(p.content_hash == c.content_hash for p in prev):

@@ -10,6 +10,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import IO, Any
 
 from settings import ROOT, Settings
 
@@ -41,7 +42,7 @@ def model_path(settings: Settings, path: Path | None = None) -> Path:
     return target
 
 
-def _start_in_process(gguf: Path, port: int, ctx: int, threads: int):
+def _start_in_process(gguf: Path, port: int, ctx: int, threads: int) -> Any:
     """Start xllamacpp's embedded llama.cpp HTTP server (it runs on its own threads); returns it."""
     import xllamacpp as xlc
 
@@ -75,9 +76,10 @@ class LocalModelServer:
         self.settings, self.gguf, self.ctx, self.threads = settings, gguf, ctx, threads
         self.startup_timeout, self.model, self.port = startup_timeout, MODEL_ALIAS, 0
         self.base_url = ""  # OpenAI-compatible root, http://127.0.0.1:<port>/v1, once started
-        self._proc = self._log = None
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._log: IO[str] | None = None
 
-    def __enter__(self) -> "LocalModelServer":
+    def __enter__(self) -> LocalModelServer:
         gguf = model_path(self.settings, self.gguf)
         with socket.socket() as s:  # a port free right now; the child binds it a moment later
             s.bind(("127.0.0.1", 0))
@@ -96,12 +98,13 @@ class LocalModelServer:
             raise
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()  # also on errors inside the with-block
 
     def _wait_until_ready(self) -> None:
         """Poll /health until it says ok; fail fast, with the server's log, if the child dies."""
         deadline = time.monotonic() + self.startup_timeout
+        assert self._proc is not None, "started by __enter__"
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
                 raise RuntimeError(f"llama.cpp server exited ({self._proc.returncode}):\n{self.log_tail()}")
@@ -117,6 +120,8 @@ class LocalModelServer:
 
     def log_tail(self, lines: int = 20) -> str:
         """The last lines the server wrote, for error messages."""
+        if self._log is None:
+            return ""
         return "\n".join(Path(self._log.name).read_text(errors="replace").splitlines()[-lines:])
 
     def stop(self) -> None:
@@ -130,7 +135,7 @@ class LocalModelServer:
                 self._proc.wait(timeout=10)
         if self._log is not None:
             self._log.close()
-        self._proc = self._log = None
+        self._proc, self._log = None, None
 
 
 def _main() -> None:

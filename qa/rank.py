@@ -15,13 +15,14 @@ from pathlib import Path
 
 import numpy as np
 
+from ingest.errors import ClauseCiteError
 from ingest.records import Clause
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
 REBUILD = "rebuild it with `make model` (about 45 minutes) or restore it with `git checkout -- models/`"
 
 
-class ModelError(RuntimeError):
+class ModelError(ClauseCiteError, RuntimeError):
     """A model file is missing or damaged; the message names it and says how to rebuild it."""
 
 
@@ -94,12 +95,13 @@ class Reader:
     MAX_TOKENS = 128
 
     def __init__(self, weights: Path):
+        from ingest.embedder import model_path, offline
+
+        offline()  # before transformers is imported, which reads the environment once
         import torch
         from safetensors.torch import load_file
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
         from transformers.utils import logging
-
-        from ingest.embedder import model_path
 
         logging.set_verbosity_error()  # the head is "newly initialised" until the shipped weights load
         base = model_path("all-MiniLM-L6-v2")

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import re
 
-from ingest.records import Citation
-from qa.records import Draft, Hit
+from qa.records import Citation, Draft, Hit
 
 _MARK = re.compile(r"\[(\d+)\]")
 _SENTENCES = re.compile(r"[^.!?\n]+(?:[.!?]+(?:\s*\[\d+\])*|$)")

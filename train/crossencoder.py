@@ -50,7 +50,8 @@ def train(pairs: list[tuple[str, str, float]], base: str, out: Path, *, batch_si
     batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
     random.Random(seed).shuffle(batches)
     steps, warm = len(batches), max(1, len(batches) // 10)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / warm, max(0.0, (steps - s) / (steps - warm))))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / warm,
+                                                                 max(0.0, (steps - s) / (steps - warm))))
     model.train()
     for step, batch in enumerate(batches, 1):
         enc = tok([b[0] for b in batch], [b[1] for b in batch], truncation="only_second", max_length=MAX_TOKENS,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.rank import ANSWER_FEATURES, READ, RANKER_FEATURES, Network, answer_features, blended, select
+from qa.rank import ANSWER_FEATURES, RANKER_FEATURES, READ, Network, answer_features, blended, select
 
 FOLDS = 5
 MAX_READ = 1100  # questions the reader reads to fit the blend and answerability (all unanswerable ones first)
@@ -105,7 +105,8 @@ def fit_all(rows: list[dict], reader, seed: int = 13, progress=None) -> dict:
     answerable = [r for r in rows if r["example"].answerable]
     is_ans = [r["example"].answerable for r in rows]
     metrics["read"] = {"questions": len(rows), "answerable": len(answerable),
-                       metrics["ranker"]: rank_metrics(answerable, [p for p, a in zip(probs, is_ans, strict=True) if a])}
+                       metrics["ranker"]: rank_metrics(answerable,
+                                                       [p for p, a in zip(probs, is_ans, strict=True) if a])}
     read = read_top(rows, probs, reader, progress)
     blend, final = _blend(rows, probs, read, seed)
     metrics["blend"] = rank_metrics(answerable, [f for f, a in zip(final, is_ans, strict=True) if a])

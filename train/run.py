@@ -114,7 +114,8 @@ def collect(examples_b: list[data.Example], encoder: Path, index: Path = WORK / 
     for i, ex in enumerate(examples_b, 1):
         scope = Scope(ex.service, ex.document, ex.version)
         cands, vocabulary, words = retriever.candidates(ex.question, scope, vectors[i - 1])
-        pos = pairs.positives(ex, retriever.store.clauses(ex.service, ex.document, ex.version)) if ex.answerable else set()
+        clauses = retriever.store.clauses(ex.service, ex.document, ex.version)
+        pos = pairs.positives(ex, clauses) if ex.answerable else set()
         if ex.answerable and not pos:
             continue  # a quote no clause holds whole (rare): no label to learn from
         out.append({"example": ex, "cands": cands, "X": ranker_features(cands), "vocabulary": vocabulary,
@@ -228,7 +229,8 @@ def readme(manifest: dict) -> str:
              "| | recall@1 | recall@3 | recall@5 | MRR |", "|---|---|---|---|---|"]
     for name in ("hybrid", "logistic", "mlp", "blend"):
         if name in m:
-            lines.append(f"| {name} | " + " | ".join(str(m[name][k]) for k in ("recall@1", "recall@3", "recall@5", "MRR")) + " |")
+            cells = [str(m[name][k]) for k in ("recall@1", "recall@3", "recall@5", "MRR")]
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
     a = m.get("answerability", {})
     lines += ["", f"Answerability: abstain correct {a.get('abstain_correct')}, false abstain {a.get('false_abstain')}; "
               f"thresholds {m.get('thresholds')}. {m.get('questions')} questions ({m.get('answerable')} answerable).",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.helpers import REPO
 from tests.servers import free_port, stop, wait_until_up
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -129,6 +129,6 @@ def test_ask_api_matches_the_answerer(server, corpus_settings):
     from qa.answer import Answerer
 
     got = Client(server, verbose=False).predict(QUESTION, "x/privacy-policy", "2023-09-29", "", api_name="/ask")
-    want = Answerer(corpus_settings).ask(QUESTION, "x", "privacy-policy", "2023-09-29")
+    want = Answerer(corpus_settings).ask(QUESTION, service="x", document="privacy-policy", version="2023-09-29")
     assert got["answer"] == want.text
     assert [c["clause_id"] for c in got["citations"]] == [c.clause_id for c in want.citations]

@@ -12,9 +12,9 @@ import pytest
 
 import app
 from ingest.pipeline import ingest, open_store
-from ingest.records import Citation
 from qa.answer import Answerer
-from tests.conftest import SAMPLE
+from qa.records import Citation
+from tests.helpers import SAMPLE
 
 CHIRP = "chirp/privacy-policy"
 EVIL = "<script>alert(1)</script>"
@@ -128,7 +128,7 @@ def test_bad_questions_become_gr_errors(answerer, question, policy, message):
 
 def test_ask_api_returns_the_answer_record(answerer):
     d = app.ask_api(answerer, "Do you sell my data?", CHIRP)
-    assert d["answer"] == answerer.ask("Do you sell my data?", "chirp", "privacy-policy").text
+    assert d["answer"] == answerer.ask("Do you sell my data?", service="chirp", document="privacy-policy").text
     assert d["citations"] and d["version"] == "2025-02-01"
 
 

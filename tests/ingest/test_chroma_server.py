@@ -10,7 +10,7 @@ import pytest
 from ingest import store as store_module
 from ingest.embedder import Embedder
 from ingest.pipeline import ingest, open_store
-from tests.conftest import REPO, SAMPLE
+from tests.helpers import REPO, SAMPLE
 from tests.servers import free_port, stop, wait_until_up
 
 CHROMA = REPO / ".venv" / "bin" / "chroma"

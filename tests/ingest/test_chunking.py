@@ -9,7 +9,7 @@ import pytest
 from ingest.chunking import DuplicatePolicyError, chunk
 from ingest.loaders import load_clean
 from ingest.records import PolicyVersion, normalise_for_hash
-from tests.conftest import CORPORA, MESSY
+from tests.helpers import CORPORA, MESSY
 
 ML_SENTENCE = "help train our machine learning or artificial intelligence models"
 _HEADING_LINE = re.compile(r"^(#{1,6}) (.+)$", re.MULTILINE)
@@ -131,6 +131,7 @@ def test_clauses_over_the_limit_are_single_sentences(chunked):
                 assert len(inner) <= 1, (key, c.ordinal, len(c.text))
 
 
+@pytest.mark.fast
 def test_long_paragraph_splits_into_sentence_groups_under_the_limit():
     sentences = [f"Sentence {i} says that we keep record number {i} for as long as the law requires it."
                  for i in range(60)]

@@ -17,7 +17,7 @@ from ingest.embedder import Embedder
 from ingest.loaders import load_clean
 from ingest.pipeline import VersionConflict, ingest, open_store
 from ingest.records import PolicyVersion
-from tests.conftest import CORPORA, MESSY, REPO, SAMPLE
+from tests.helpers import CORPORA, MESSY, REPO, SAMPLE
 
 CHIRP = SAMPLE / "chirp" / "privacy-policy"
 SERVICES = {"x", "google", "linkedin", "meta", "reddit", "zoom"}
@@ -87,7 +87,8 @@ def test_a_capture_missing_most_of_a_section_is_indexed_with_a_warning(settings,
     report = ingest([root], settings)
     assert report.added == ["x/privacy-policy@2024-03-13"] and len(report.warnings) == 1
     warning = report.summary().splitlines()[1]
-    assert warning.startswith("warning: x/privacy-policy@2024-03-13: section “1.2 Information we collect when you use X.”")
+    assert warning.startswith("warning: x/privacy-policy@2024-03-13: "
+                              "section “1.2 Information we collect when you use X.”")
     assert "against 4,901 in 2023-09-29" in warning and "cut short" in warning
     assert open_store(settings).get_version("x", "privacy-policy", "2024-03-13") is not None  # indexed all the same
 
@@ -176,7 +177,7 @@ def test_cli_missing_path_fails_with_one_clear_line(tmp_path):
 
 def test_cli_versions_on_an_empty_data_folder_says_what_to_do(tmp_path):
     result = CliRunner().invoke(main, ["--data", str(tmp_path / "data"), "versions"])
-    assert result.exit_code == 0 and "python cli.py ingest corpora/sample" in result.stdout
+    assert result.exit_code == 0 and "clausecite ingest corpora/sample" in result.stdout
 
 
 # an ingest killed half way ----------------------------------------------------------------------

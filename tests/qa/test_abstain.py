@@ -1,7 +1,6 @@
 """The abstention rule: a policy that talks near a topic but not about it gets 'does not address'."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from ingest.records import Clause
@@ -78,7 +77,7 @@ def answerer(corpus_settings):
 
 def test_near_topic_question_abstains_with_related_clauses(answerer):
     # X's policy discusses training AI models on posts, but never paying anyone for it
-    a = answerer.ask("Will X pay me royalties when my posts are used to train Grok?", "x")
+    a = answerer.ask("Will X pay me royalties when my posts are used to train Grok?", service="x")
     assert a.abstained and not a.citations and a.related
     assert "does not address" in a.text and "never uses the word “royalties”" in a.text
 
@@ -93,7 +92,7 @@ def test_nearest_word_finds_the_policys_own_word(answerer):
 
 def test_a_question_in_everyday_words_is_answered_in_the_policys_words(answerer):
     # Google's policy never says "pick" (its nearest word is "choose"); without that it abstained
-    a = answerer.ask("can google pick ads from my gmail?", "google")
+    a = answerer.ask("can google pick ads from my gmail?", service="google")
     assert not a.abstained
     assert any("personalized ads based on your content from Drive, Gmail, or Photos" in c.text for c in a.citations)
 
@@ -104,5 +103,5 @@ def test_a_question_in_everyday_words_is_answered_in_the_policys_words(answerer)
     ("x", "does x keep my searches?"),
 ])
 def test_plainly_worded_questions_on_covered_topics_are_answered(answerer, service, question):
-    a = answerer.ask(question, service)
+    a = answerer.ask(question, service=service)
     assert not a.abstained and a.citations

@@ -24,11 +24,11 @@ def test_version_selection_newest_as_of_and_explicit(answerer):
 
 def test_unknown_service_and_early_date_are_clear_errors(answerer):
     with pytest.raises(ScopeError, match="indexed services: .*google.*x"):
-        answerer.ask("what do you collect?", "tiktok")
+        answerer.ask("what do you collect?", service="tiktok")
     with pytest.raises(ScopeError, match="first indexed version is 2022-06-10"):
-        answerer.ask("what do you collect?", "x", as_of="2019-01-01")
+        answerer.ask("what do you collect?", service="x", as_of="2019-01-01")
     with pytest.raises(ScopeError, match="no version 2023-01-01"):
-        answerer.ask("what do you collect?", "x", version="2023-01-01")
+        answerer.ask("what do you collect?", service="x", version="2023-01-01")
 
 
 @pytest.mark.xfail(strict=True, reason="issue 11 acceptance not yet met: the trained ranking cites the AI-training "
@@ -36,7 +36,7 @@ def test_unknown_service_and_early_date_are_clear_errors(answerer):
                    "'direct messages' is gone, and the training questions rarely abbreviate)")
 @pytest.mark.parametrize("as_of", ["2023-09-29", ""])
 def test_dms_and_ai_training_cites_both_clauses(answerer, as_of):
-    a = answerer.ask("Will my DMs be used to train AI?", "x", as_of=as_of)
+    a = answerer.ask("Will my DMs be used to train AI?", service="x", as_of=as_of)
     assert not a.abstained and a.support == "addressed" and a.version == (as_of or "2026-01-15")
     texts = [c.text for c in a.citations]
     assert any("train our machine learning or artificial intelligence models" in t for t in texts), a.text
@@ -48,7 +48,7 @@ def test_dms_and_ai_training_cites_both_clauses(answerer, as_of):
 
 def test_citations_are_retrieved_clauses_with_verbatim_quotes(answerer):
     store = answerer.retriever.store
-    a = answerer.ask("How long does X keep my information?", "x")
+    a = answerer.ask("How long does X keep my information?", service="x")
     ids = {c.clause_id for c in store.clauses("x", "privacy-policy", a.version)}
     assert a.citations
     for c in a.citations:
@@ -58,7 +58,7 @@ def test_citations_are_retrieved_clauses_with_verbatim_quotes(answerer):
 
 
 def test_question_about_something_absent_abstains(answerer):
-    a = answerer.ask("Will X give me a refund if my horoscope is wrong?", "x")
+    a = answerer.ask("Will X give me a refund if my horoscope is wrong?", service="x")
     assert a.abstained and not a.citations and a.support == "not addressed"
     assert "does not address" in a.text
     assert a.related and all(r.quote in r.text for r in a.related)
@@ -66,7 +66,7 @@ def test_question_about_something_absent_abstains(answerer):
 
 def test_change_question_cites_both_versions(answerer):
     a = answerer.ask("Did the September 2023 update change what X collects about direct messages?",
-                     "x", as_of="2023-09-29")
+                     service="x", as_of="2023-09-29")
     versions = {c.version for c in a.citations}
     assert {"2023-09-29", "2023-05-18"} <= versions, a.text
     assert "Compared with the previous version (2023-05-18)" in a.text
@@ -74,7 +74,7 @@ def test_change_question_cites_both_versions(answerer):
 
 
 def test_new_biometric_clause_is_reported_new(answerer):
-    a = answerer.ask("Is the biometric information collection new?", "x", as_of="2023-09-29")
+    a = answerer.ask("Is the biometric information collection new?", service="x", as_of="2023-09-29")
     bio = [c for c in a.citations if "biometric information" in c.text and c.version == "2023-09-29"]
     assert bio, a.text
     assert f"[{bio[0].n}] is new" in a.text
@@ -83,16 +83,17 @@ def test_new_biometric_clause_is_reported_new(answerer):
 def test_bad_questions_are_refused_with_reason(answerer):
     for q in ("", "   ", "?!?"):
         with pytest.raises(QuestionError):
-            answerer.ask(q, "x")
+            answerer.ask(q, service="x")
     with pytest.raises(QuestionError, match="limit is 2,000"):
-        answerer.ask("why " * 5000, "x")
+        answerer.ask("why " * 5000, service="x")
 
 
 def test_compare_finds_the_2023_additions(corpus_settings):
     from ingest.pipeline import open_store
 
     store = open_store(corpus_settings)
-    changes = align(store.clauses("x", "privacy-policy", "2023-05-18"), store.clauses("x", "privacy-policy", "2023-09-29"))
+    changes = align(store.clauses("x", "privacy-policy", "2023-05-18"),
+                    store.clauses("x", "privacy-policy", "2023-09-29"))
     added = " ".join(ch.new.text for ch in changes if ch.status == "added")
     changed = " ".join(" ".join(t for op, t in ch.diff if op == "+") for ch in changes if ch.status == "changed")
     assert "biometric information" in added and "employment history" in added
@@ -148,7 +149,7 @@ def test_a_sentence_the_policy_repeats_is_cited_once(answerer):
     repeated = [c for c in answerer.retriever.index(scope).clauses
                 if "you may also see personalized ads based on information from the advertiser" in c.text.lower()]
     assert len(repeated) >= 2
-    texts = [c.text for c in answerer.ask(q, "google").citations]
+    texts = [c.text for c in answerer.ask(q, service="google").citations]
     assert sum("personalized ads based on information from the advertiser" in t for t in texts) == 1
 
 
@@ -172,7 +173,7 @@ def test_only_substantial_repeats_are_dropped_and_order_is_kept():
 @pytest.mark.xfail(strict=True, reason="the trained ranking cites '8. Changes To This Privacy Policy' as a fifth "
                    "clause of this change answer (it cites up to five clauses within 1,500 characters)")
 def test_a_date_in_the_question_picks_the_version_and_change_words_do_not_steer_the_search(answerer):
-    a = answerer.ask("what changed about biometrics in September 2023?", "x")
+    a = answerer.ask("what changed about biometrics in September 2023?", service="x")
     assert a.version == "2023-09-29" and "Compared with the previous version (2023-05-18)" in a.text
     assert a.text.endswith("The question names a date, so this is version 2023-09-29; the newest is 2026-01-15.")
     first = a.citations[0]
@@ -181,12 +182,13 @@ def test_a_date_in_the_question_picks_the_version_and_change_words_do_not_steer_
 
 
 def test_since_a_date_compares_the_newest_version_with_the_one_then(answerer):
-    a = answerer.ask("what changed about biometrics since May 2023?", "x")
+    a = answerer.ask("what changed about biometrics since May 2023?", service="x")
     assert a.version == "2026-01-15" and "Compared with version 2023-05-18:" in a.text
     assert "The question names a date" not in a.text
     assert {c.version for c in a.citations} == {"2026-01-15", "2023-05-18"}
 
 
 def test_a_chosen_version_or_date_wins_over_the_question_and_early_dates_are_passed_over(answerer):
-    assert answerer.ask("what changed about biometrics in September 2023?", "x", as_of="2025-01-01").version == "2024-11-15"
-    assert answerer.ask("What did X say about DMs in March 2015?", "x").version == "2026-01-15"
+    asked = answerer.ask("what changed about biometrics in September 2023?", service="x", as_of="2025-01-01")
+    assert asked.version == "2024-11-15"
+    assert answerer.ask("What did X say about DMs in March 2015?", service="x").version == "2026-01-15"

@@ -5,6 +5,7 @@ import pytest
 
 from qa.dates import Mention, dates_in
 
+pytestmark = pytest.mark.fast  # pure: no model, no ../shared
 
 @pytest.mark.parametrize("question, expected", [
     ("what changed about biometrics in September 2023?", [Mention("2023-09-30")]),

@@ -6,16 +6,17 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from ingest.records import Answer, Citation
+from ingest.records import version_key
 from qa.evaluate import GoldItem, load_gold, score, table
-from tests.conftest import SHARED
+from qa.records import Answer, Citation
+from tests.helpers import SHARED
 
 SOURCE = {"acme/privacy-policy@2024-01-01": "We keep **logs** for 18 months. We share data with “partners” we trust.",
           "acme/privacy-policy@2023-01-01": "We keep logs for 12 months."}
 
 
 def clean_text(service: str, document: str, version: str) -> str:
-    return SOURCE[f"{service}/{document}@{version}"]
+    return SOURCE[version_key(service, document, version)]
 
 
 def cite(text: str, quote: str, version: str = "2024-01-01", n: int = 1) -> Citation:

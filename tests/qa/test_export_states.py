@@ -5,9 +5,12 @@ import csv
 import io
 import json
 
-from ingest.records import Answer, Citation
-from qa.export import render
+import pytest
 
+from qa.export import render
+from qa.records import Answer, Citation
+
+pytestmark = pytest.mark.fast  # pure: no model, no ../shared
 
 def answers() -> list[Answer]:
     cite = Citation(n=1, clause_id="c1", service="acme", document="privacy-policy", version="2024-01-01",

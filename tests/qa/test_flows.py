@@ -8,7 +8,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import SAMPLE
+from tests.helpers import SAMPLE
 
 
 @pytest.fixture(scope="module")

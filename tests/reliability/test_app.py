@@ -12,8 +12,8 @@ import pytest
 
 import app
 from ingest.pipeline import open_store
-from tests.conftest import REPO, SAMPLE
-from tests.reliability.conftest import AUTH
+from tests.helpers import REPO, SAMPLE
+from tests.reliability.helpers import AUTH
 
 pytestmark = pytest.mark.slow
 
@@ -97,7 +97,7 @@ def test_oversized_upload_is_refused_by_the_server(app_server):
 @pytest.fixture()
 def answerer(sample_template, tmp_path):
     from settings import Settings
-    from tests.reliability.conftest import copy_index
+    from tests.reliability.helpers import copy_index
 
     data = copy_index(sample_template, tmp_path / "data")
     return app.make_answerer(Settings.from_env(data_dir=data, chroma_url="", llm_base_url=""))
@@ -133,7 +133,9 @@ def test_upload_handler_refuses_executables_and_keeps_files_under_the_data_folde
 def test_gradio_keeps_incoming_uploads_under_the_data_folder(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "GRADIO_TEMP_DIR"}
     env["CLAUSECITE_DATA"] = str(tmp_path / "data")
-    code = "import app, gradio.utils as u; print(u.get_upload_folder())"
+    # importing app changes nothing; the serving process puts Gradio's upload copies under the data folder
+    code = ("import os; before = dict(os.environ); import app, gradio.utils as u; assert dict(os.environ) == before; "
+            "from settings import Settings; app.prepare_process(Settings.from_env()); print(u.get_upload_folder())")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert Path(out.stdout.strip()).resolve().is_relative_to((tmp_path / "data").resolve())

@@ -14,8 +14,8 @@ import pytest
 
 import app
 from settings import Settings
-from tests.conftest import SAMPLE
-from tests.reliability.conftest import AUTH, copy_index
+from tests.helpers import SAMPLE
+from tests.reliability.helpers import AUTH, copy_index
 
 
 @pytest.fixture()

@@ -8,7 +8,7 @@ import pytest
 from ingest.loaders import LoadError
 from ingest.pipeline import ingest, open_store
 from settings import Settings
-from tests.reliability.conftest import assert_one_line_error, cli, snapshot
+from tests.reliability.helpers import assert_one_line_error, cli, snapshot
 
 FLAGS = ["--service", "acme", "--document", "privacy-policy", "--version", "2024-01-01"]
 POLICY = ("1. Your data\n\nWe keep your email address and phone number while your account exists. You can ask "

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from qa.answer import Answerer
-from tests.reliability.conftest import cli
+from tests.reliability.helpers import cli
 
 JSONL = "\n".join([
     '{"id": "q1", "question": "Can I delete my data?"}',
@@ -43,6 +43,6 @@ def test_bad_rows_become_error_records_and_the_rest_are_answered(kind, text, bad
             continue
         # q3 asks about Chirp's 2022 policy, which has no AI clause: an abstention is the right answer
         assert not r.get("error") and (r["citations"] or r["support"] == "not addressed"), r
-        alone = answerer.ask(r["question"], "chirp", as_of=AS_OF.get(r["id"], ""))
+        alone = answerer.ask(r["question"], service="chirp", as_of=AS_OF.get(r["id"], ""))
         assert (r["version"], r["answer"]) == (alone.version, alone.text)
         assert [c["clause_id"] for c in r["citations"]] == [c.clause_id for c in alone.citations]

@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from tests.conftest import REPO
-from tests.reliability.conftest import child_env, cli, copy_index, run_cli
+from tests.helpers import REPO
+from tests.reliability.helpers import child_env, cli, copy_index, run_cli
 
 QUESTIONS = ["Can I delete my data?", "Do you sell my personal data?", "How long do you keep log data?",
              "Do you collect my precise location?", "Can I turn off personalised ads?", "What cookies do you use?",
@@ -46,7 +46,8 @@ def test_a_failed_row_says_so_in_every_format(fmt, sample_settings, tmp_path):
         rows = {r["id"]: r for r in csv.DictReader(out.open(encoding="utf-8", newline=""))}
         assert rows["c2"]["error"] == "row 2 has no question" and rows["c1"]["error"] == ""
     else:
-        assert "## c2: \n\n*/ @ * — error (confidence 0.00)\n\n**Error:** row 2 has no question" in out.read_text("utf-8")
+        error_row = "## c2: \n\n*/ @ * — error (confidence 0.00)\n\n**Error:** row 2 has no question"
+        assert error_row in out.read_text("utf-8")
 
 
 def test_an_unwritable_output_fails_before_any_question_is_answered(sample_template, tmp_path):

@@ -19,8 +19,8 @@ import pytest
 from ingest.pipeline import ingest, open_store
 from qa.answer import Answerer
 from settings import Settings
-from tests.conftest import REPO, SAMPLE
-from tests.reliability.conftest import child_env, cli, copy_index
+from tests.helpers import REPO, SAMPLE
+from tests.reliability.helpers import child_env, cli, copy_index
 
 CHIRP = SAMPLE / "chirp" / "privacy-policy"
 SAMPLE_KEYS = [f"chirp/privacy-policy@{d}" for d in ("2022-03-01", "2023-10-01", "2025-02-01")]
@@ -40,7 +40,7 @@ def expected(sample_settings):
 
 
 def _answer(answerer: Answerer, question: str, version: str) -> tuple[str, list[str]]:
-    a = answerer.ask(question, "chirp", version=version)
+    a = answerer.ask(question, service="chirp", version=version)
     return a.text, [c.clause_id for c in a.citations]
 
 
@@ -123,7 +123,7 @@ def test_killed_while_replacing_an_indexed_version(data, expected, tmp_path):
     now = store.get_version("chirp", "privacy-policy", "2023-10-01")
     assert now.sha256 != old.sha256 and now.clauses == old.clauses + 1
     assert store.count() == sum(v.clauses for v in store.versions())
-    a = Answerer(settings).ask("Was a clause added by the test?", "chirp", version="2023-10-01")
+    a = Answerer(settings).ask("Was a clause added by the test?", service="chirp", version="2023-10-01")
     assert any("added this clause" in c.text for c in a.citations), a.text
 
 
@@ -140,7 +140,7 @@ def test_killed_after_one_of_two_new_versions_is_committed(data, expected, tmp_p
     settings = _check_intact(data, expected, keys)
     store = open_store(settings)
     assert store.count() > sum(v.clauses for v in store.versions())  # the killed version's vectors, unseen
-    echo = Answerer(settings).ask("Can I delete my data?", "echo")
+    echo = Answerer(settings).ask("Can I delete my data?", service="echo")
     assert echo.version == "2022-03-01" and echo.citations
 
     report = ingest([corpus.parent.parent], settings)

@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-from tests.conftest import CORPORA, REPO
-from tests.reliability.conftest import child_env, run_cli
+from tests.helpers import CORPORA, REPO
+from tests.reliability.helpers import child_env, run_cli
 
 pytestmark = pytest.mark.slow
 

@@ -17,7 +17,7 @@ from markdown_it import MarkdownIt
 
 import app
 from ingest.loaders import load_clean
-from tests.reliability.conftest import cli
+from tests.reliability.helpers import cli
 
 HOST = "http://127.0.0.1:9"  # nothing listens there: a request would be the beacon firing
 POLICY = f"""# Beacon Privacy Policy

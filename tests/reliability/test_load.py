@@ -5,8 +5,8 @@ Answers under load must equal the answers given one at a time. Latencies go to d
 from __future__ import annotations
 
 import datetime as dt
-import os
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
-from tests.reliability.conftest import AUTH, child_env
+from tests.helpers import REPO
+from tests.reliability.helpers import AUTH, child_env
 
 pytestmark = pytest.mark.slow
 

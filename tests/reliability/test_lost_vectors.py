@@ -13,8 +13,8 @@ import pytest
 import app
 from ingest.pipeline import open_store
 from settings import Settings
-from tests.conftest import SAMPLE
-from tests.reliability.conftest import assert_one_line_error, cli, copy_index, run_cli
+from tests.helpers import SAMPLE
+from tests.reliability.helpers import assert_one_line_error, cli, copy_index, run_cli
 
 QUESTION = "Can I delete my data?"
 VERSIONS = [f"chirp/privacy-policy@{d}" for d in ("2022-03-01", "2023-10-01", "2025-02-01")]
@@ -40,7 +40,7 @@ def test_ask_says_the_index_is_incomplete(lost):
     warnings = [ln for ln in done.stderr.splitlines() if ln.startswith("warning:")]
     assert warnings == [f"warning: the index is incomplete: chirp/privacy-policy@2025-02-01 has 0 of its "
                         f"{_clauses(lost)} clause vectors, so answers come from word matches alone; run "
-                        "`python cli.py ingest` (any folder) to rebuild them"], done.stderr
+                        "`clausecite ingest` (any folder) to rebuild them"], done.stderr
     assert "5.3 Deleting your account" in done.stdout  # still answered, from word matches
 
 

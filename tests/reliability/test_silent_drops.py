@@ -13,8 +13,8 @@ import threading
 import pytest
 
 from ingest.pipeline import collect, open_store
-from tests.conftest import CORPORA, SAMPLE
-from tests.reliability.conftest import assert_one_line_error, cli, snapshot
+from tests.helpers import CORPORA, SAMPLE
+from tests.reliability.helpers import assert_one_line_error, cli, snapshot
 
 CHIRP = SAMPLE / "chirp" / "privacy-policy"
 BAD = {  # file in the layout -> why it cannot be indexed

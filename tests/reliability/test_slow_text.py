@@ -17,8 +17,8 @@ import pytest
 
 from ingest import loaders
 from ingest.linear import sub_links, sub_spans, sub_tags
-from tests.conftest import REPO
-from tests.reliability.conftest import child_env, copy_index
+from tests.helpers import REPO
+from tests.reliability.helpers import child_env, copy_index
 
 MB = 1024 * 1024
 PIECES = {  # each once made a pattern backtrack over the rest of the text (or worse)
@@ -90,7 +90,8 @@ def test_the_linear_helpers_give_what_re_sub_gives():
         s = "".join(rng.choice('[]()!\\a _*<>\n"') for _ in range(rng.randint(0, 16)))
         assert sub_links(loaders._LINK, loaders._LINK_TEXT_END, s, loaders._link_text) == \
             loaders._LINK.sub(loaders._link_text, s), s
-        assert sub_spans(loaders._UNDERSCORED, loaders._UNDERSCORE_OPENS, "_", s) == loaders._UNDERSCORED.sub(r"\1", s), s
+        linear = sub_spans(loaders._UNDERSCORED, loaders._UNDERSCORE_OPENS, "_", s)
+        assert linear == loaders._UNDERSCORED.sub(r"\1", s), s
         assert sub_spans(loaders._STARRED, loaders._STAR_OPENS, "*", s) == loaders._STARRED.sub(r"\1", s), s
         assert sub_tags(loaders._TAG, s) == loaders._TAG.sub("", s), s
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from ingest.pipeline import open_store
-from tests.conftest import SAMPLE
-from tests.reliability.conftest import assert_one_line_error, cli, snapshot
+from tests.helpers import SAMPLE
+from tests.reliability.helpers import assert_one_line_error, cli, snapshot
 
 CHIRP = SAMPLE / "chirp" / "privacy-policy"
 
