@@ -7,9 +7,9 @@ so clauses of a half-written or replaced version are never returned.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -23,6 +23,7 @@ from ingest.errors import ClauseCiteError, InputError
 from ingest.files import write_atomic
 from ingest.records import Clause, PolicyVersion, version_key
 
+log = logging.getLogger(__name__)
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _CLIENTS: dict[str, object] = {}
 _LOCK = threading.Lock()
@@ -246,7 +247,7 @@ def _pause_for_crash_test(key: str, upserted: int) -> None:
     # tests kill an ingest here, vectors written but catalog not, to prove the half is never seen
     seconds = float(os.environ.get("CLAUSECITE_TEST_PAUSE_AFTER_UPSERT") or 0)
     if seconds:
-        print(f"paused after upserting {upserted} vectors of {key}", file=sys.stderr, flush=True)
+        log.warning("paused after upserting %d vectors of %s", upserted, key)
         time.sleep(seconds)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -71,3 +72,13 @@ def test_a_bug_in_a_command_is_logged_with_its_traceback_and_called_internal(tmp
     assert "Traceback" in result.stderr and "KeyError: 'version'" in result.stderr
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("Error: internal error (KeyError): this is a bug in ClauseCite, not a mistake of yours")
+
+
+def test_the_installed_command_is_the_cli():
+    command = Path(sys.executable).with_name("clausecite")
+    assert command.exists(), "make installs the project into .venv in editable mode"
+    done = subprocess.run([str(command), "--help"], capture_output=True, text=True, timeout=120, cwd="/")
+    assert done.returncode == 0, done.stderr
+    assert "Usage: clausecite" in done.stdout and "--verbose" in done.stdout
+    for name in ("ask", "batch", "compare", "history", "ingest", "serve", "versions"):
+        assert f"  {name} " in done.stdout, name

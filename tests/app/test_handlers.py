@@ -56,6 +56,18 @@ def test_ask_gives_marked_answer_and_cards_holding_the_cited_clause(answerer):
     assert "extractive" in status
 
 
+def test_a_bug_is_an_internal_error_and_never_the_users_fault(answerer, monkeypatch, caplog):
+    def broken(question, **scope):
+        raise KeyError("version")
+
+    monkeypatch.setattr(answerer, "ask", broken)
+    with pytest.raises(gr.Error, match=r"internal error \(KeyError\): this is a bug in ClauseCite"):
+        app.ask(answerer, "Do you sell my data?", CHIRP, "", "", [], [])
+    assert any(r.exc_info and r.exc_info[0] is KeyError for r in caplog.records)
+    with pytest.raises(gr.Error, match="choose a policy first"):  # the user's own mistake reads as one
+        app.ask(answerer, "Do you sell my data?", "", "", "", [], [])
+
+
 def test_follow_up_keeps_the_conversation_and_as_of_picks_the_version_in_effect(answerer):
     history, _, answers, _, _ = app.ask(answerer, "Do you sell my data?", CHIRP, "2025-02-01", "", [], [])
     history, _, answers, _, _ = app.ask(answerer, "Do you sell my data?", CHIRP, "2025-02-01", "2023-01-01",
