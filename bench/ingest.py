@@ -20,9 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ingest.embedder import Embedder, load_model  # noqa: E402
-from ingest.pipeline import ingest, open_store  # noqa: E402
-from settings import Settings  # noqa: E402
+from ingest.embedder import Embedder, load_model  # noqa: E402 - importable once ROOT is on sys.path
+from ingest.pipeline import ingest, open_store  # noqa: E402 - as above
+from settings import Settings  # noqa: E402 - as above
 
 CORPUS = (ROOT / ".." / "shared" / "corpora").resolve()
 

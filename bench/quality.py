@@ -133,8 +133,10 @@ def baseline_metrics(gold: Path, corpus: Path) -> dict | None:
     """The hand-tuned ranking's metrics on a gold file: commit BASELINE, run in a worktree of its own."""
     tree = baseline_tree()
     env = {**os.environ, "CLAUSECITE_DATA": str(bench_dir(f"baseline-data-{corpus.name}")), "CLAUSECITE_CHROMA_URL": ""}
-    run = lambda *a: subprocess.run([sys.executable, "cli.py", *a], cwd=tree, env=env,  # noqa: E731 - local shorthand
-                                    capture_output=True, text=True)
+
+    def run(*a: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "cli.py", *a], cwd=tree, env=env, capture_output=True, text=True)
+
     done = run("ingest", str(corpus))
     if done.returncode:
         print(f"(baseline ingest failed: {done.stderr.strip()[-300:]})")

@@ -78,7 +78,6 @@ def score(items: list[GoldItem], answers: Iterable[Answer], clean_text: Callable
         if not ans.abstained:
             answered += 1
             chars += sum(len(c.text) for c in ans.citations)
-    ratio = lambda a, b: round(a / b, 3) if b else 0.0  # noqa: E731
     return {"questions": len(items), "evidence_recall": ratio(found, quotes),
             "fully_supported": ratio(supported, answerable), "abstain_correct": ratio(abstain_ok, unans),
             "false_abstain": ratio(false_abstain, answerable), "faithful": ratio(faithful, cites) if cites else 1.0,
@@ -97,6 +96,11 @@ def table(rows: dict[str, dict]) -> str:
         out.append(f"| {name} | " + " | ".join(str(m.get(c, "")) for c in cols) + " |")
     out.append("| goal | " + " | ".join(GOALS[c] for c in cols) + " |")
     return "\n".join(out)
+
+
+def ratio(a: float, b: float) -> float:
+    """a / b to three places, or 0 when there is nothing to divide by."""
+    return round(a / b, 3) if b else 0.0
 
 
 def run_gold(items: list[GoldItem], answer: Callable[[GoldItem], Answer]) -> list[Answer]:

@@ -189,10 +189,13 @@ def test_plain_text_numbered_lines_become_headings_and_bullets_stay_bullets(tmp_
     assert find_effective_date(text_to_clean(text)) == "2023-08-11"
 
 
+def _pdf_escaped(s: str) -> str:
+    return s.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+
 def pdf_bytes(lines_: list[str]) -> bytes:
     """A one-page PDF whose text layer holds `lines_` (an empty string is a blank line)."""
-    esc = lambda s: s.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")  # noqa: E731
-    ops = ["BT /F1 11 Tf 72 740 Td 16 TL"] + [f"({esc(ln)}) Tj T*" if ln else "T*" for ln in lines_] + ["ET"]
+    ops = ["BT /F1 11 Tf 72 740 Td 16 TL"] + [f"({_pdf_escaped(ln)}) Tj T*" if ln else "T*" for ln in lines_] + ["ET"]
     stream = "\n".join(ops).encode("latin-1")
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
                b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "

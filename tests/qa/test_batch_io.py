@@ -37,14 +37,14 @@ def test_the_default_document_belongs_to_the_default_service():
                             "2,Do you sell data?,google,,\n"
                             "3,Do you sell data?,google,terms,2024-01-01\n", "csv")
     fake = FakeAnswerer()
-    answer_items(fake, items, service="x", document="privacy-policy", as_of="2023-09-29")  # type: ignore[arg-type]
+    answer_items(fake, items, service="x", document="privacy-policy", as_of="2023-09-29")  # type: ignore[arg-type]  # a duck-typed fake
     assert [(c["service"], c["document"], c["as_of"]) for c in fake.calls] == [
         ("x", "privacy-policy", "2023-09-29"), ("google", "", "2023-09-29"), ("google", "terms", "2024-01-01")]
 
 
 def test_a_row_that_fails_is_an_error_record_and_the_rest_still_run():
     items = parse_questions("question,service\nA?,nosuch\nB?,x\n\"C?,x\nD?,x\n", "csv")
-    out = answer_items(FakeAnswerer(), items)  # type: ignore[arg-type]
+    out = answer_items(FakeAnswerer(), items)  # type: ignore[arg-type]  # a duck-typed fake
     assert [bool(a.error) for a in out] == [True, False, True, False]
     assert "no policy of service 'nosuch'" in out[0].error and "opens a quote" in out[2].error
 
