@@ -10,8 +10,9 @@ from ingest.errors import InputError
 from qa.records import Answer
 
 FORMATS = ("jsonl", "json", "csv", "md")
-CSV_FIELDS = ["id", "question", "service", "document", "version", "answer", "abstained", "support", "confidence", "n",
-              "section", "clause_id", "quote", "text", "source", "changes", "error"]
+ANSWER_FIELDS = ("id", "question", "service", "document", "version", "answer", "abstained", "support", "confidence")
+CITATION_FIELDS = ("n", "section", "clause_id", "quote", "text", "source")
+CSV_FIELDS = [*ANSWER_FIELDS, *CITATION_FIELDS, "changes", "error"]  # one row per citation
 
 
 def to_jsonl(answers: Iterable[Answer]) -> str:
@@ -31,13 +32,11 @@ def to_csv(answers: Iterable[Answer]) -> str:
     w.writeheader()
     for a in answers:
         d = a.to_dict()
-        base = {k: d[k] for k in ("id", "question", "service", "document", "version", "answer", "abstained",
-                                  "support", "confidence")}
+        base = {k: d[k] for k in ANSWER_FIELDS}
         base["error"] = d.get("error", "")  # a failed row must not read as "does not address"
         base["changes"] = json.dumps(d["changes"], ensure_ascii=False) if d["changes"] else ""
         for c in d["citations"] or [{}]:
-            row = {**base, **{k: c.get(k, "") for k in ("n", "section", "clause_id", "quote", "text", "source")},
-                   "version": c.get("version", base["version"])}
+            row = {**base, **{k: c.get(k, "") for k in CITATION_FIELDS}, "version": c.get("version", base["version"])}
             w.writerow({k: _inert(v) for k, v in row.items()})
     return buf.getvalue()
 
