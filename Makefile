@@ -1,4 +1,4 @@
-# ClauseCite: `make run` starts the app, `make test` runs every test. Both build .venv when needed.
+# ClauseCite: `make run` starts the app, `make test` runs the checks and every test. Both build .venv when needed.
 PY ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
@@ -8,12 +8,15 @@ export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run test test-fast bench browser clean model
+.PHONY: run test test-fast check bench browser clean model
 
-$(STAMP): requirements.txt
+# requirements.txt is what a user installs; requirements-dev.txt adds the test and check tools; the
+# project itself goes in editable, so `clausecite` is on the venv's PATH and follows the checkout.
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet -r requirements.txt -r requirements-dev.txt
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 browser:
@@ -22,13 +25,22 @@ browser:
 	  (echo "The browser tests need Debian's chromium: run 'apt-get install chromium chromium-driver' as root." && exit 1)
 
 run: $(STAMP)
-	$(BIN)/python app.py
+	$(BIN)/clausecite serve
 
-test: $(STAMP) browser
+# lint, format and types: seconds, so they run before the tests
+check: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: check browser
 	$(BIN)/python -m pytest -q
 
+# the pure logic with a hashed fake embedder: no model, no ../shared, no browser (seconds). Only the files
+# that hold `fast` tests are collected: importing the others (Gradio, torch) alone takes longer.
+FAST_FILES = $(shell grep -rl --include='test_*.py' 'mark.fast' tests)
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -m fast $(FAST_FILES)
 
 # Rebuilds models/ from train/questions with fixed seeds (about 45 minutes on 2 cores); never part of `make test`.
 model: $(STAMP)

@@ -1,15 +1,41 @@
-"""One Settings object for ClauseCite: where state lives, which model, how many clauses, which backends."""
+"""One Settings object for ClauseCite: where state lives, which model, how many clauses, which backends.
+
+Nothing happens at import: the environment is read when `Settings.from_env()` is called, and a bad
+value is a one-line `SettingsError` naming the variable.
+"""
+
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
+
+from ingest.errors import ClauseCiteError
 
 ROOT = Path(__file__).resolve().parent
 
 
+class SettingsError(ClauseCiteError, ValueError):
+    """A CLAUSECITE_* variable (or other configuration) that cannot be used; the message names it."""
+
+
 def _env(name: str, default: str = "") -> str:
     return os.environ.get(name, default).strip()
+
+
+def env_int(name: str, default: int, least: int = 1) -> int:
+    """A whole-number environment variable, or a SettingsError naming it."""
+    raw = _env(name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a whole number; set it to one (default {default})") from None
+    if value < least:
+        raise SettingsError(f"{name}={value} is too small; set it to {least} or more (default {default})")
+    return value
 
 
 @dataclass(frozen=True)
@@ -35,13 +61,13 @@ class Settings:
     fetch_timeout: float = 30.0
 
     @classmethod
-    def from_env(cls, **overrides) -> "Settings":
+    def from_env(cls, **overrides: Any) -> Settings:
         """Settings from CLAUSECITE_* environment variables, then explicit overrides."""
         base = cls()
-        env = {
+        env: dict[str, Any] = {
             "data_dir": Path(_env("CLAUSECITE_DATA")) if _env("CLAUSECITE_DATA") else base.data_dir,
             "chroma_url": _env("CLAUSECITE_CHROMA_URL"),
-            "k": int(_env("CLAUSECITE_K", str(base.k))),
+            "k": env_int("CLAUSECITE_K", base.k),
             "llm_base_url": _env("CLAUSECITE_LLM_URL"),
             "llm_model": _env("CLAUSECITE_LLM_MODEL"),
             "llm_api_key": _env("CLAUSECITE_LLM_API_KEY"),

@@ -1,4 +1,5 @@
 """Shared helpers for the benchmark scripts: paths, a reusable data folder, rank metrics, tables."""
+
 from __future__ import annotations
 
 import os

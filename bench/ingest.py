@@ -6,9 +6,11 @@ into a new empty store; cold ingest and floor alternate and the best of N runs c
 machine is shared and wall time is noisy (CPU seconds are shown too). The ingest's own time spent
 encoding is measured inside the same run, which gives an overhead ratio that load swings cannot skew.
 """
+
 from __future__ import annotations
 
 import argparse
+import functools
 import resource
 import shutil
 import sys
@@ -19,9 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ingest.embedder import Embedder, load_model  # noqa: E402
-from ingest.pipeline import ingest, open_store  # noqa: E402
-from settings import Settings  # noqa: E402
+from ingest.embedder import Embedder, load_model  # noqa: E402 - importable once ROOT is on sys.path
+from ingest.pipeline import ingest, open_store  # noqa: E402 - as above
+from settings import Settings  # noqa: E402 - as above
 
 CORPUS = (ROOT / ".." / "shared" / "corpora").resolve()
 
@@ -74,9 +76,9 @@ def measure(corpus: Path, repeat: int) -> list[tuple[str, str, str]]:
     for _ in range(repeat):
         settings = fresh_settings()
         embedder = TimedEmbedder(model, settings.data_dir)
-        colds.append((*timed(lambda: ingest([corpus], settings, embedder=embedder)), embedder.seconds))
+        colds.append((*timed(functools.partial(ingest, [corpus], settings, embedder=embedder)), embedder.seconds))
         texts = distinct_texts(settings)
-        floors.append(timed(lambda: Embedder(model).encode(texts)))
+        floors.append(timed(functools.partial(Embedder(model).encode, texts)))
     cold, t_cold, c_cold, t_own = min(colds, key=lambda r: r[1])
     _, t_floor, c_floor = min(floors, key=lambda r: r[1])
     warm, t_warm, _ = timed(lambda: ingest([corpus], settings))

@@ -11,6 +11,7 @@ Every query is scoped to the real x/privacy-policy newest version, so sizes are 
 measurement runs in a fresh subprocess (its peak RSS is the process's own); the Chroma-server rows
 serve a copy of the same index with `chroma run` on 127.0.0.1.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,9 +34,20 @@ PY = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python
 CHROMA = str(ROOT / ".venv" / "bin" / "chroma")
 SCOPE_SERVICE = "x"
 NOISE = 0.015  # per-dimension sigma: noisy copy keeps cosine ~0.96 with its original
-SUBS = [("information", "info"), ("data", "records"), ("services", "offerings"), ("use", "utilise"),
-        ("share", "disclose"), ("collect", "gather"), ("account", "profile"), ("you", "the user"),
-        ("we", "the company"), ("may", "might"), ("provide", "supply"), ("third parties", "other parties")]
+SUBS = [
+    ("information", "info"),
+    ("data", "records"),
+    ("services", "offerings"),
+    ("use", "utilise"),
+    ("share", "disclose"),
+    ("collect", "gather"),
+    ("account", "profile"),
+    ("you", "the user"),
+    ("we", "the company"),
+    ("may", "might"),
+    ("provide", "supply"),
+    ("third parties", "other parties"),
+]
 
 
 # building -------------------------------------------------------------------------------------
@@ -70,9 +82,17 @@ def grow(data: Path, size: int) -> None:
     have_versions = {v.key: v.clauses for v in store.versions()}
     have = sum(have_versions.values())
     embedder = Embedder(settings.embedding_model, bench_dir("learned-corpora"))  # vectors cached by bench/quality.py
-    sources = sorted(collect([CORPORA]), key=lambda s: (s.service != SCOPE_SERVICE, s.service, s.document,
-                                                        s.effective_date if s.service != SCOPE_SERVICE else
-                                                        "~" + "".join(chr(255 - ord(ch)) for ch in s.effective_date)))
+    sources = sorted(
+        collect([CORPORA]),
+        key=lambda s: (
+            s.service != SCOPE_SERVICE,
+            s.service,
+            s.document,
+            s.effective_date
+            if s.service != SCOPE_SERVICE
+            else "~" + "".join(chr(255 - ord(ch)) for ch in s.effective_date),
+        ),
+    )
     real = []
     for src in sources:
         v = read_version(src, settings)
@@ -94,8 +114,15 @@ def grow(data: Path, size: int) -> None:
             if f"{name}/{v.document}@{v.effective_date}" in have_versions:
                 continue
             text = vary(v.text, i)
-            sv = PolicyVersion(name, v.document, v.effective_date, text, title=f"SYNTHETIC variant {i} of {v.title}",
-                               source=f"synthetic:{v.key}#{i}", sha256=sha256_text(text))
+            sv = PolicyVersion(
+                name,
+                v.document,
+                v.effective_date,
+                text,
+                title=f"SYNTHETIC variant {i} of {v.title}",
+                source=f"synthetic:{v.key}#{i}",
+                sha256=sha256_text(text),
+            )
             clauses = chunk(sv, settings.max_clause_chars)
             store.write(sv, clauses, noisy(vecs, len(clauses), i * 1000 + j))
             have += len(clauses)
@@ -125,7 +152,7 @@ def measure(data: Path, url: str, n: int) -> None:
     qs = questions(n)
     scope = r.resolve(SCOPE_SERVICE)
     r.search(qs[0], scope)  # warm: model, BM25 index of the version, Chroma segment
-    answerer.ask(qs[0], SCOPE_SERVICE)
+    answerer.ask(qs[0], service=SCOPE_SERVICE)
     ret, ans = [], []
     for q in qs:
         t0 = time.perf_counter()
@@ -133,12 +160,22 @@ def measure(data: Path, url: str, n: int) -> None:
         ret.append(1000 * (time.perf_counter() - t0))
     for q in qs:
         t0 = time.perf_counter()
-        answerer.ask(q, SCOPE_SERVICE)
+        answerer.ask(q, service=SCOPE_SERVICE)
         ans.append(1000 * (time.perf_counter() - t0))
-    print(json.dumps({"n": len(qs), "ret_p50": percentile(ret, 50), "ret_p95": percentile(ret, 95),
-                      "ans_p50": percentile(ans, 50), "ans_p95": percentile(ans, 95),
-                      "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                      "scope": scope.key, "vectors": r.store.count()}))
+    print(
+        json.dumps(
+            {
+                "n": len(qs),
+                "ret_p50": percentile(ret, 50),
+                "ret_p95": percentile(ret, 95),
+                "ans_p50": percentile(ans, 50),
+                "ans_p95": percentile(ans, 95),
+                "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "scope": scope.key,
+                "vectors": r.store.count(),
+            }
+        )
+    )
 
 
 def _sub(args: list[str], env: dict | None = None) -> tuple[dict, float]:
@@ -152,8 +189,12 @@ def _sub(args: list[str], env: dict | None = None) -> tuple[dict, float]:
 def cold_start(data: Path) -> float:
     """Seconds from process start to the first answer printed, via `cli.py ask`."""
     t0 = time.perf_counter()
-    subprocess.run([PY, "cli.py", "--data", str(data), "ask", "Do you sell my personal data?", "--service",
-                    SCOPE_SERVICE], cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(
+        [PY, "cli.py", "--data", str(data), "ask", "Do you sell my personal data?", "--service", SCOPE_SERVICE],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     return time.perf_counter() - t0
 
 
@@ -161,11 +202,20 @@ def batch_rate(data: Path, n: int = 200) -> tuple[float, float]:
     """(questions/s end to end, seconds) of `cli.py batch` on n questions about x."""
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
         src = Path(tmp) / "q.jsonl"
-        src.write_text("".join(json.dumps({"id": str(i), "question": q, "service": SCOPE_SERVICE}) + "\n"
-                               for i, q in enumerate(questions(n))), "utf-8")
+        src.write_text(
+            "".join(
+                json.dumps({"id": str(i), "question": q, "service": SCOPE_SERVICE}) + "\n"
+                for i, q in enumerate(questions(n))
+            ),
+            "utf-8",
+        )
         t0 = time.perf_counter()
-        subprocess.run([PY, "cli.py", "--data", str(data), "batch", str(src), "-o", str(Path(tmp) / "a.jsonl"),
-                        "--quiet"], cwd=ROOT, check=True, capture_output=True)
+        subprocess.run(
+            [PY, "cli.py", "--data", str(data), "batch", str(src), "-o", str(Path(tmp) / "a.jsonl"), "--quiet"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
         secs = time.perf_counter() - t0
     return n / secs, secs
 
@@ -181,17 +231,19 @@ def with_server(data: Path, n: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-chroma-") as tmp:
         shutil.copytree(data / "chroma", Path(tmp) / "chroma")
         port = _free_port()
-        log = open(Path(tmp) / "server.log", "w")
-        server = subprocess.Popen([CHROMA, "run", "--path", str(Path(tmp) / "chroma"), "--host", "127.0.0.1",
-                                   "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
-        try:
-            _wait(port)
-            result, _ = _sub(["--_measure", str(data), "--url", f"http://127.0.0.1:{port}", "--questions", str(n)])
-            result["server_rss_mb"] = _hwm(server.pid)
-        finally:
-            server.terminate()
-            server.wait(30)
-            log.close()
+        with open(Path(tmp) / "server.log", "w") as log:
+            server = subprocess.Popen(
+                [CHROMA, "run", "--path", str(Path(tmp) / "chroma"), "--host", "127.0.0.1", "--port", str(port)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            try:
+                _wait(port)
+                result, _ = _sub(["--_measure", str(data), "--url", f"http://127.0.0.1:{port}", "--questions", str(n)])
+                result["server_rss_mb"] = _hwm(server.pid)
+            finally:
+                server.terminate()
+                server.wait(30)
     return result
 
 
@@ -220,7 +272,10 @@ def run(sizes: list[int], server_sizes: list[int], n: int, base: Path | None, ex
     for size in sizes:
         data = base / str(size) if base else bench_dir(f"latency-{size}")
         built, secs = _sub(["--_grow", str(data), "--size", str(size)])
-        print(f"index: {built['clauses']:,} clauses ({built['vectors']:,} vectors), grown in {secs:.0f} s", file=sys.stderr)
+        print(
+            f"index: {built['clauses']:,} clauses ({built['vectors']:,} vectors), grown in {secs:.0f} s",
+            file=sys.stderr,
+        )
         m, _ = _sub(["--_measure", str(data), "--questions", str(n)])
         cold = cold_start(data) if extras else None
         rate = batch_rate(data) if extras else None
@@ -233,9 +288,18 @@ def run(sizes: list[int], server_sizes: list[int], n: int, base: Path | None, ex
 
 def _row(clauses: int, backend: str, m: dict, cold: float | None = None, rate=None) -> list:
     rss = f"{m['rss_mb']:.0f}" + (f" (+ server {m['server_rss_mb']:.0f})" if "server_rss_mb" in m else "")
-    return [f"{clauses:,}", backend, m["n"], f"{m['ret_p50']:.0f}", f"{m['ret_p95']:.0f}", f"{m['ans_p50']:.0f}",
-            f"{m['ans_p95']:.0f}", rss, f"{cold:.1f}" if cold else "-",
-            f"{rate[0]:.1f} ({rate[1]:.0f} s)" if rate else "-"]
+    return [
+        f"{clauses:,}",
+        backend,
+        m["n"],
+        f"{m['ret_p50']:.0f}",
+        f"{m['ret_p95']:.0f}",
+        f"{m['ans_p50']:.0f}",
+        f"{m['ans_p95']:.0f}",
+        rss,
+        f"{cold:.1f}" if cold else "-",
+        f"{rate[0]:.1f} ({rate[1]:.0f} s)" if rate else "-",
+    ]
 
 
 def main() -> None:
@@ -244,9 +308,15 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--server-sizes", default="1000,10000")
     parser.add_argument("--questions", type=int, default=120)
-    parser.add_argument("--data", type=Path, default=None, help="folder for the per-size indexes (default: kept temp folders)")
-    parser.add_argument("--torch-threads", default="", help="OMP_NUM_THREADS for every measured process "
-                        "(default: inherit; 1 avoids oversubscribing a busy 2-core machine)")
+    parser.add_argument(
+        "--data", type=Path, default=None, help="folder for the per-size indexes (default: kept temp folders)"
+    )
+    parser.add_argument(
+        "--torch-threads",
+        default="",
+        help="OMP_NUM_THREADS for every measured process "
+        "(default: inherit; 1 avoids oversubscribing a busy 2-core machine)",
+    )
     parser.add_argument("--no-extras", action="store_true", help="skip cold start and batch throughput")
     parser.add_argument("--_grow", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--_measure", type=Path, help=argparse.SUPPRESS)
@@ -264,17 +334,32 @@ def main() -> None:
     t0, load = time.perf_counter(), os.getloadavg()[0]
     rows = run(sorted(sizes), server, args.questions, args.data, not args.no_extras)
     threads = os.environ.get("OMP_NUM_THREADS") or "torch default"
-    print(f"\n### Latency: queries scoped to {SCOPE_SERVICE}/privacy-policy newest; {os.cpu_count()} CPUs, "
-          f"torch threads: {threads}, load average at start {load:.1f}\n")
-    head = ["clauses", "chroma", "questions", "retrieval p50 ms", "p95", "answer p50 ms", "p95", "peak RSS MB",
-            "cold start s", "cli batch q/s (200 q)"]
+    print(
+        f"\n### Latency: queries scoped to {SCOPE_SERVICE}/privacy-policy newest; {os.cpu_count()} CPUs, "
+        f"torch threads: {threads}, load average at start {load:.1f}\n"
+    )
+    head = [
+        "clauses",
+        "chroma",
+        "questions",
+        "retrieval p50 ms",
+        "p95",
+        "answer p50 ms",
+        "p95",
+        "peak RSS MB",
+        "cold start s",
+        "cli batch q/s (200 q)",
+    ]
     rows.append(["goal (100k)", "-", ">= 100", "<= 50", "-", "<= 150", "-", "-", "-", "-"])
     print(md_table(head, rows))
-    print("\nAbove the real 4.7k clauses of ../shared/corpora, the index holds SYNTHETIC variants (services "
-          "synthetic-NNNN: word-substituted copies of the real versions, vectors = original + Gaussian noise "
-          f"sigma {NOISE}/dim, re-normalised; not re-encoded). Retrieval = Retriever.resolve + search(k=8), query "
-          f"embedding included; answer = Answerer.ask. Cold start = `cli.py ask` process start to "
-          f"answer; batch = `cli.py batch` on 200 questions including its start-up. Total {time.perf_counter() - t0:.0f} s.")
+    print(
+        "\nAbove the real 4.7k clauses of ../shared/corpora, the index holds SYNTHETIC variants (services "
+        "synthetic-NNNN: word-substituted copies of the real versions, vectors = original + Gaussian noise "
+        f"sigma {NOISE}/dim, re-normalised; not re-encoded). Retrieval = Retriever.resolve + search(k=8), query "
+        f"embedding included; answer = Answerer.ask. Cold start = `cli.py ask` process start to "
+        "answer; batch = `cli.py batch` on 200 questions including its start-up. "
+        f"Total {time.perf_counter() - t0:.0f} s."
+    )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ trained ranker). Question vectors are encoded once and passed in. The PriBot
 reference (top-3 0.82, Harkous et al. 2018, on its own questions), the hand-tuned ranking this
 replaced (run at its commit) and the goal (top-3 >= 0.60) are shown.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,7 +44,7 @@ def run(items, retriever: Retriever, embedder: Embedder) -> tuple[dict, dict, in
     quotes = [[norm(q).rstrip(".") for _, q in it.evidence] for it in items]
     plain = embedder.encode([it.question for it in items])
     ceiling = 0
-    for sc, qs in zip(scopes, quotes):
+    for sc, qs in zip(scopes, quotes, strict=True):
         texts = [norm(c.text) for c in retriever.index(sc).clauses]
         ceiling += first_rank(texts, qs) is not None
     ranks, seconds, normed = {}, {}, {}
@@ -60,8 +61,13 @@ def run(items, retriever: Retriever, embedder: Embedder) -> tuple[dict, dict, in
 def baseline_row(limit: int | None) -> list | None:
     """The hand-tuned ranking's row ('rerank' at commit BASELINE), run in its own worktree and data folder."""
     env = {**os.environ, "CLAUSECITE_BENCH_DIR": str(bench_dir("baseline-bench"))}
-    out = subprocess.run([sys.executable, "bench/policyqa.py", *(["--limit", str(limit)] if limit else [])],
-                         cwd=baseline_tree(), env=env, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "bench/policyqa.py", *(["--limit", str(limit)] if limit else [])],
+        cwd=baseline_tree(),
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     m = re.search(r"^\| clausecite rerank \|(.*)\|$", out.stdout, re.MULTILINE)
     return [f"hand-tuned ranking ({BASELINE})", *[c.strip() for c in m.group(1).split("|")]] if m else None
 
@@ -80,7 +86,9 @@ def main() -> None:
     retriever = Retriever(settings)
     ranks, seconds, ceiling = run(items, retriever, retriever.embedder)
     n = len(items)
-    which = "all" if n == len(every) else f"an evenly spaced sample of {n} of {len(every)} (every {len(every) / n:.2f}th)"
+    which = (
+        "all" if n == len(every) else f"an evenly spaced sample of {n} of {len(every)} (every {len(every) / n:.2f}th)"
+    )
     print(f"\n### PolicyQA dev retrieval: {which} questions, 20 policies\n")
     rows = [[f"clausecite {m}", *rank_metrics(ranks[m]).values(), f"{1000 * seconds[m] / n:.0f}"] for m in MODES]
     old = None if args.no_baseline else baseline_row(args.limit)
@@ -88,8 +96,10 @@ def main() -> None:
     rows.append(["PriBot (2018, reference)", "-", "0.82", "-", "-", "-"])
     rows.append(["goal", "-", ">= 0.60", "-", "-", "-"])
     print(md_table(["system / mode", "recall@1", "recall@3", "recall@5", "MRR@10", "ms/question"], rows))
-    print(f"\nceiling: {ceiling}/{n} = {ceiling / n:.3f} of these questions have an evidence quote that lies "
-          "wholly inside one clause, so 1.0 is reachable in principle.")
+    print(
+        f"\nceiling: {ceiling}/{n} = {ceiling / n:.3f} of these questions have an evidence quote that lies "
+        "wholly inside one clause, so 1.0 is reachable in principle."
+    )
     print(f"total {time.perf_counter() - t0:.0f} s")
 
 

@@ -12,6 +12,7 @@ same text ClauseCite indexes), the same MiniLM model, a Chroma vector store, top
 filtered to the version asked about, never abstaining; its 4 chunks become the citations. Both are scored
 by qa.evaluate.score. A retrieval table follows: recall@1/3/5 and MRR@10 of the gold quotes' clauses.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,10 +27,10 @@ from pathlib import Path
 from _common import CORPORA, DEV, MODES, ROOT, bench_dir, build, md_table, rank_metrics
 
 from ingest.embedder import Embedder
-from ingest.records import Answer, Citation, content_hash
+from ingest.records import content_hash
 from qa.answer import Answerer
 from qa.evaluate import load_gold, norm, run_gold, score, table
-from qa.records import Scope
+from qa.records import Answer, Citation, Scope
 from qa.retrieve import Retriever
 from train.pairs import link_corpus
 from train.split import HELD_OUT_SERVICES, documents
@@ -72,8 +73,11 @@ class TutorialRAG:
         for v in store.versions():
             meta = {"service": v.service, "document": v.document, "version": v.version}
             docs += splitter.create_documents([store.clean_text(v.service, v.document, v.version)], [meta])
-        self.db = Chroma(collection_name="tutorial-rag", embedding_function=_as_langchain(embedder),
-                         persist_directory=str(persist_dir))
+        self.db = Chroma(
+            collection_name="tutorial-rag",
+            embedding_function=_as_langchain(embedder),
+            persist_directory=str(persist_dir),
+        )
         self.db.add_documents(docs, ids=[f"c{i}" for i in range(len(docs))])
         self.chunks = len(docs)
 
@@ -85,9 +89,20 @@ class TutorialRAG:
     def answer(self, question: str, scope: Scope) -> Answer:
         """Its 4 chunks as citations; the tutorial pipeline never abstains."""
         found = self.search(question, scope, 4)
-        cites = tuple(Citation(n=i + 1, clause_id=f"chunk-{i + 1}", service=scope.service, document=scope.document,
-                               version=scope.version, section="", text=t, quote=t, score=-s)
-                      for i, (t, s) in enumerate(found))
+        cites = tuple(
+            Citation(
+                n=i + 1,
+                clause_id=f"chunk-{i + 1}",
+                service=scope.service,
+                document=scope.document,
+                version=scope.version,
+                section="",
+                text=t,
+                quote=t,
+                score=-s,
+            )
+            for i, (t, s) in enumerate(found)
+        )
         text = "\n\n".join(f"[{c.n}] {c.text}" for c in cites)
         return Answer(question, scope.service, scope.document, scope.version, text, cites, backend="langchain-rag")
 
@@ -124,8 +139,11 @@ def baseline_tree() -> Path:
     """A checkout of commit BASELINE (a git worktree kept in the bench folder)."""
     tree = bench_dir("baseline-src") / BASELINE
     if not (tree / "cli.py").is_file():
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "--force", str(tree), BASELINE],
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["git", "-C", str(ROOT), "worktree", "add", "--detach", "--force", str(tree), BASELINE],
+            check=True,
+            capture_output=True,
+        )
     return tree
 
 
@@ -133,8 +151,10 @@ def baseline_metrics(gold: Path, corpus: Path) -> dict | None:
     """The hand-tuned ranking's metrics on a gold file: commit BASELINE, run in a worktree of its own."""
     tree = baseline_tree()
     env = {**os.environ, "CLAUSECITE_DATA": str(bench_dir(f"baseline-data-{corpus.name}")), "CLAUSECITE_CHROMA_URL": ""}
-    run = lambda *a: subprocess.run([sys.executable, "cli.py", *a], cwd=tree, env=env,  # noqa: E731 - local shorthand
-                                    capture_output=True, text=True)
+
+    def run(*a: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "cli.py", *a], cwd=tree, env=env, capture_output=True, text=True)
+
     done = run("ingest", str(corpus))
     if done.returncode:
         print(f"(baseline ingest failed: {done.stderr.strip()[-300:]})")
@@ -146,8 +166,13 @@ def baseline_metrics(gold: Path, corpus: Path) -> dict | None:
 def main() -> None:
     """Print, per gold file, the answer-quality table of the three systems and the retrieval table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--gold", type=Path, nargs="*", default=None,
-                        help="gold files over ../shared/corpora (default: the dev set, then bench/questions/*.yaml)")
+    parser.add_argument(
+        "--gold",
+        type=Path,
+        nargs="*",
+        default=None,
+        help="gold files over ../shared/corpora (default: the dev set, then bench/questions/*.yaml)",
+    )
     parser.add_argument("--no-blind", action="store_true", help="leave out the blind held-out-service set")
     parser.add_argument("--no-baseline", action="store_true", help="leave out the hand-tuned ranking (commit BASELINE)")
     parser.add_argument("--blind-only", action="store_true", help="only the blind held-out-service set")
@@ -171,10 +196,13 @@ def report_gold(gold: Path, answerer: Answerer, rag: TutorialRAG, old: dict | No
     store = answerer.retriever.store
     items = load_gold(gold)
     t0 = time.perf_counter()
-    ours = run_gold(items, lambda it: answerer.ask(it.question, it.service, it.document, as_of=it.as_of, id=it.id))
+    ours = run_gold(
+        items, lambda it: answerer.ask(it.question, service=it.service, document=it.document, as_of=it.as_of, id=it.id)
+    )
     t_ours = time.perf_counter() - t0
-    theirs = run_gold(items, lambda it: rag.answer(it.question, answerer.retriever.resolve(
-        it.service, it.document, as_of=it.as_of)))
+    theirs = run_gold(
+        items, lambda it: rag.answer(it.question, answerer.retriever.resolve(it.service, it.document, as_of=it.as_of))
+    )
     rows, n_quotes = retrieval_rows(items, answerer.retriever, rag)
     metrics = {"clausecite, trained ranking (new)": score(items, ours, store.clean_text)}
     if old:
@@ -184,9 +212,13 @@ def report_gold(gold: Path, answerer: Answerer, rag: TutorialRAG, old: dict | No
     states = {s: sum(a.support == s for a in ours) for s in ("addressed", "partly", "not addressed")}
     print(f"\n### Answer quality: {gold.name}, {len(items)} questions ({unans} unanswerable) over {corpus}\n")
     print(table(metrics))
-    print(f"\nnew: {states['addressed']} addressed, {states['partly']} partly, {states['not addressed']} not "
-          f"addressed; answered in {t_ours:.1f} s.")
-    print(f"\n### Retrieval ({gold.name}): {n_quotes} gold evidence quotes, searched in the version each quote is from\n")
+    print(
+        f"\nnew: {states['addressed']} addressed, {states['partly']} partly, {states['not addressed']} not "
+        f"addressed; answered in {t_ours:.1f} s."
+    )
+    print(
+        f"\n### Retrieval ({gold.name}): {n_quotes} gold evidence quotes, searched in the version each quote is from\n"
+    )
     print(md_table(["system / mode", "recall@1", "recall@3", "recall@5", "MRR@10"], rows))
 
 

@@ -4,6 +4,7 @@ Run: `.venv/bin/python bench/run_all.py [--quick] [--only quality,policyqa]`. Ea
 subprocess; its output replaces the text between `<!-- bench:NAME -->` and `<!-- /bench:NAME -->`
 in docs/benchmarks.md (a missing section is appended; everything else in the file is left alone).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,17 +23,32 @@ BENCHES = {  # name -> (title, full arguments, quick arguments)
     "ingest": ("Ingest", [], ["--repeat", "1"]),
     "quality": ("Answer quality and retrieval on the dev and held-out questions", [], []),
     "policyqa": ("PolicyQA retrieval", [], ["--limit", "300"]),
-    "latency": ("Latency and scale", ["--questions", "100", "--torch-threads", "1"],
-                ["--sizes", "1000,10000", "--questions", "100", "--torch-threads", "1"]),
+    "latency": (
+        "Latency and scale",
+        ["--questions", "100", "--torch-threads", "1"],
+        ["--sizes", "1000,10000", "--questions", "100", "--torch-threads", "1"],
+    ),
 }
 
 
 def machine() -> str:
     """One line naming the machine: CPUs, RAM, Python."""
-    ram = next((int(ln.split()[1]) / 1024 ** 2 for ln in Path("/proc/meminfo").read_text().splitlines()
-                if ln.startswith("MemTotal:")), 0.0) if Path("/proc/meminfo").exists() else 0.0
-    return (f"{os.cpu_count()} CPUs (nproc), {ram:.1f} GiB RAM, Python {platform.python_version()}, "
-            f"{platform.system()} {platform.machine()}")
+    ram = (
+        next(
+            (
+                int(ln.split()[1]) / 1024**2
+                for ln in Path("/proc/meminfo").read_text().splitlines()
+                if ln.startswith("MemTotal:")
+            ),
+            0.0,
+        )
+        if Path("/proc/meminfo").exists()
+        else 0.0
+    )
+    return (
+        f"{os.cpu_count()} CPUs (nproc), {ram:.1f} GiB RAM, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.machine()}"
+    )
 
 
 def run(name: str, args: list[str]) -> tuple[str, str, float]:
@@ -46,15 +62,18 @@ def run(name: str, args: list[str]) -> tuple[str, str, float]:
     print(out.stdout, flush=True)
     if out.returncode:
         print(out.stderr[-3000:], file=sys.stderr)
-        return shown, out.stdout + f"\n(exited with status {out.returncode}: {out.stderr.strip().splitlines()[-1:]})", secs
+        last = out.stderr.strip().splitlines()[-1:]
+        return shown, out.stdout + f"\n(exited with status {out.returncode}: {last})", secs
     return shown, out.stdout, secs
 
 
 def section(name: str, title: str, command: str, output: str, secs: float) -> str:
     """The marked section of docs/benchmarks.md for one benchmark."""
     when = time.strftime("%Y-%m-%d")
-    return (f"<!-- bench:{name} -->\n## {title}\n\n`{command}` ({when}; {secs:.0f} s on {machine()})\n\n"
-            f"{output.strip()}\n<!-- /bench:{name} -->")
+    return (
+        f"<!-- bench:{name} -->\n## {title}\n\n`{command}` ({when}; {secs:.0f} s on {machine()})\n\n"
+        f"{output.strip()}\n<!-- /bench:{name} -->"
+    )
 
 
 def replace_section(doc: str, name: str, text: str) -> str:

@@ -1,9 +1,12 @@
 """Pure functions: clean policy text -> Clause records that keep their section and offsets."""
+
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 
+from ingest.errors import InputError
 from ingest.records import Clause, PolicyVersion, content_hash, make_clause_id, normalise_for_hash
 
 _BLOCK = re.compile(r"[^\n]+(?:\n[^\n]+)*")
@@ -13,7 +16,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?;])[\"”’)]?\s+(?=[A-Z“\"(\d])")
 MIN_WORDS = 4
 
 
-class DuplicatePolicyError(ValueError):
+class DuplicatePolicyError(InputError):
     """The text holds more than one policy (a page that showed the upcoming and the current one)."""
 
 
@@ -35,7 +38,7 @@ def sentence_groups(text: str, limit: int) -> list[tuple[int, int]]:
     """Offsets of consecutive sentence groups of `text`, each at most `limit` chars where possible."""
     cuts = [0] + [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text)]
     spans, start = [], 0
-    for a, b in zip(cuts, cuts[1:]):
+    for a, b in itertools.pairwise(cuts):
         if b - start > limit and len(text[start:a].split()) >= MIN_WORDS:  # no heading-only scraps
             spans.append((start, a))
             start = a
@@ -52,7 +55,8 @@ def find_second_policy(text: str) -> str:
     for i, (_, h) in enumerate(heads):
         j = seen.get(h, -1)
         if 0 <= j < 5 and len(h) > 12:  # the document's opening headings come round again
-            run = sum(1 for a, b in zip(heads[j:j + 6], heads[i:i + 6]) if a[1] == b[1])
+            # near the end the second window is shorter: the pairs it has are compared
+            run = sum(1 for a, b in zip(heads[j : j + 6], heads[i : i + 6], strict=False) if a[1] == b[1])
             if run >= 3:
                 line = text.count("\n", 0, heads[i][0]) + 1
                 return f"heading {h!r} starts again at line {line} of the clean text"
@@ -68,7 +72,8 @@ def chunk(version: PolicyVersion, max_chars: int = 1200) -> list[Clause]:
     if where:
         raise DuplicatePolicyError(
             f"{version.source or version.key}: this capture holds two policies ({where}); split it "
-            "into one file per policy, each with its own effective date, and ingest them separately")
+            "into one file per policy, each with its own effective date, and ingest them separately"
+        )
     text = version.text
     headings = {_label(b.split(" ", 1)[1]) for _, b in _blocks(text) if _HEADING.match(b)}
     path: list[tuple[int, str]] = []
@@ -100,7 +105,16 @@ def _label(text: str) -> str:
 def _make(v: PolicyVersion, path: tuple[str, ...], ordinal: int, text: str, start: int, kind: str) -> Clause:
     return Clause(
         clause_id=make_clause_id(v.service, v.document, v.effective_date, ordinal, text),
-        service=v.service, document=v.document, version=v.effective_date,
-        section=section_of(path), heading_path=path, ordinal=ordinal, text=text,
-        char_start=start, char_end=start + len(text), content_hash=content_hash(text),
-        source=v.source, kind=kind)
+        service=v.service,
+        document=v.document,
+        version=v.effective_date,
+        section=section_of(path),
+        heading_path=path,
+        ordinal=ordinal,
+        text=text,
+        char_start=start,
+        char_end=start + len(text),
+        content_hash=content_hash(text),
+        source=v.source,
+        kind=kind,
+    )

@@ -3,6 +3,7 @@
 The only importer of sentence-transformers. The model loads once per process (importing torch
 costs seconds), and every clause text is embedded at most once per data folder.
 """
+
 from __future__ import annotations
 
 import os
@@ -10,14 +11,17 @@ import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+from ingest.errors import ClauseCiteError
+from settings import SettingsError
 
-_MODELS: dict[str, object] = {}
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+_MODELS: dict[str, SentenceTransformer] = {}
 _LOCK = threading.Lock()
 DIM = 384
 # the model reads the first 256 word pieces; tokenizing all of a 1 MB text first took seconds, and no real
@@ -39,14 +43,27 @@ def model_path(name: str) -> str:
         return str(SHIPPED / name)
     if Path(name).is_dir():
         return name
-    raise ValueError(f"embedding model {name!r} is neither a packaged model, one in models/, nor a local "
-                     "folder; use clausecite-minilm, all-MiniLM-L6-v2 or a sentence-transformers model folder")
+    raise SettingsError(
+        f"embedding model {name!r} is neither a packaged model, one in models/, nor a local "
+        "folder; use clausecite-minilm, all-MiniLM-L6-v2 or a sentence-transformers model folder"
+    )
 
 
-def load_model(name: str):
+def offline() -> None:
+    """Keep the hub offline and tokenizers single-threaded, unless the environment says otherwise.
+
+    Called before the first model loads, not at import: importing ClauseCite changes no environment.
+    """
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def load_model(name: str) -> SentenceTransformer:
     """The SentenceTransformer for `name`, loaded once per process."""
     with _LOCK:
         if name not in _MODELS:
+            offline()
             from sentence_transformers import SentenceTransformer
 
             folder = Path(model_path(name))
@@ -59,16 +76,18 @@ def load_model(name: str):
         return _MODELS[name]
 
 
-def apply_layers(model, path: Path) -> None:
+def apply_layers(model: SentenceTransformer, path: Path) -> None:
     """Load a fine-tuned model's own weights (fp16 safetensors) over the packaged MiniLM's."""
     from safetensors.torch import load_file
 
-    bert = model[0].auto_model
+    bert: Any = model[0].auto_model  # the transformers BertModel inside
     state = {k: v.float() for k, v in load_file(str(path)).items()}
     _, unexpected = bert.load_state_dict(state, strict=False)
     if unexpected or not state:
-        raise ValueError(f"{path} does not fit MiniLM (unexpected weights: {unexpected[:3]}); rebuild it with "
-                         "`make model` or restore it with `git checkout -- models/`")
+        raise ClauseCiteError(
+            f"{path} does not fit MiniLM (unexpected weights: {unexpected[:3]}); rebuild it with "
+            "`make model` or restore it with `git checkout -- models/`"
+        )
 
 
 class Embedder:
@@ -82,16 +101,24 @@ class Embedder:
         self._cache = _VectorCache(cache_dir / f"embeddings--{label}.sqlite") if cache_dir else None
         self.encoded = 0
 
-    def encode(self, texts: Sequence[str], batch_size: int = 64,
-               progress: Callable[[int], None] | None = None) -> np.ndarray:
+    def encode(
+        self, texts: Sequence[str], batch_size: int = 64, progress: Callable[[int], None] | None = None
+    ) -> np.ndarray:
         """Embed texts in batches (no cache); `progress(n)` is told how many were just done."""
         model = load_model(self.name)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # like lengths share a batch: less padding
         out = []
         for i in range(0, len(order), batch_size):
-            batch = [texts[j][:MAX_TEXT_CHARS] for j in order[i:i + batch_size]]
-            out.append(model.encode(batch, batch_size=batch_size, normalize_embeddings=True,
-                                    convert_to_numpy=True, show_progress_bar=False))
+            batch = [texts[j][:MAX_TEXT_CHARS] for j in order[i : i + batch_size]]
+            out.append(
+                model.encode(
+                    batch,
+                    batch_size=batch_size,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
+            )
             self.encoded += len(batch)
             if progress:
                 progress(len(batch))
@@ -105,20 +132,21 @@ class Embedder:
         """One query vector."""
         return self.encode([text])[0]
 
-    def embed_cached(self, hashes: Sequence[str], texts: Sequence[str],
-                     progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, int]:
+    def embed_cached(
+        self, hashes: Sequence[str], texts: Sequence[str], progress: Callable[[int, int], None] | None = None
+    ) -> tuple[np.ndarray, int]:
         """Vectors for texts keyed by content hash; only unseen hashes are encoded. Returns (vectors, new).
 
         `progress(done, total)` counts the texts actually encoded.
         """
         known = self._cache.get(set(hashes)) if self._cache else {}
-        todo = {h: t for h, t in zip(hashes, texts) if h not in known}
+        todo = {h: t for h, t in zip(hashes, texts, strict=True) if h not in known}
         order = sorted(todo, key=lambda h: len(todo[h]))  # like lengths share a batch, as in encode
         done = 0
         # cached part by part, so a run killed at 81 % keeps 81 % of its work for the next one
         for i in range(0, len(order), self.CACHE_EVERY):
-            part = order[i:i + self.CACHE_EVERY]
-            new = dict(zip(part, self.encode([todo[h] for h in part])))
+            part = order[i : i + self.CACHE_EVERY]
+            new = dict(zip(part, self.encode([todo[h] for h in part]), strict=True))
             if self._cache:
                 self._cache.put(new)
             known.update(new)
@@ -140,8 +168,10 @@ class _VectorCache:
         except sqlite3.DatabaseError as exc:
             from ingest.store import StoreError
 
-            raise StoreError(f"embedding cache {path} is unreadable ({exc}); delete it (it is only a cache) "
-                             "and run the command again") from exc
+            raise StoreError(
+                f"embedding cache {path} is unreadable ({exc}); delete it (it is only a cache) "
+                "and run the command again"
+            ) from exc
 
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, timeout=60)
@@ -152,7 +182,7 @@ class _VectorCache:
         keys = list(hashes)
         with self._connect() as db:
             for i in range(0, len(keys), 500):
-                chunk = keys[i:i + 500]
+                chunk = keys[i : i + 500]
                 rows = db.execute(f"SELECT hash, v FROM vec WHERE hash IN ({','.join('?' * len(chunk))})", chunk)
                 found.update((h, np.frombuffer(v, dtype=np.float32)) for h, v in rows)
         return found
@@ -160,5 +190,7 @@ class _VectorCache:
     def put(self, vectors: dict[str, np.ndarray]) -> None:
         """Store vectors in one transaction."""
         with self._connect() as db:
-            db.executemany("INSERT OR REPLACE INTO vec VALUES (?, ?)",
-                           [(h, np.asarray(v, np.float32).tobytes()) for h, v in vectors.items()])
+            db.executemany(
+                "INSERT OR REPLACE INTO vec VALUES (?, ?)",
+                [(h, np.asarray(v, np.float32).tobytes()) for h, v in vectors.items()],
+            )

@@ -1,4 +1,5 @@
 """Download the pinned public sources in a manifest, verify their sha256, and cache them on disk."""
+
 from __future__ import annotations
 
 import csv
@@ -8,10 +9,11 @@ import http.client
 import os
 import re
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
+from ingest.errors import InputError
 from ingest.files import write_atomic
 
 COLUMNS = ("service", "document", "title", "effective_date", "url", "sha256")
@@ -22,7 +24,7 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 MAX_BYTES = 10 * 1024 * 1024  # as much as ingest accepts from a file
 
 
-class FetchError(ValueError):
+class FetchError(InputError):
     """A source could not be downloaded, or its bytes did not match the pinned sha256."""
 
 
@@ -54,18 +56,18 @@ def _is_iso_date(text: str) -> bool:
 def _entry(row: list[str], where: str) -> SourceEntry:
     """Validate one data row and build its SourceEntry."""
     if len(row) != len(COLUMNS):
-        raise ValueError(f"{where}: expected {len(COLUMNS)} tab-separated columns, found {len(row)}")
+        raise InputError(f"{where}: expected {len(COLUMNS)} tab-separated columns, found {len(row)}")
     service, document, title, date, url, sha = (cell.strip() for cell in row)
     for column, name in (("service", service), ("document", document)):
         # These become folder names, so anything else could escape the destination folder.
         if not _NAME.fullmatch(name):
-            raise ValueError(f"{where}: {column} {name!r} must match {_NAME.pattern} (lowercase, no slashes)")
+            raise InputError(f"{where}: {column} {name!r} must match {_NAME.pattern} (lowercase, no slashes)")
     if not _is_iso_date(date):
-        raise ValueError(f"{where}: effective_date {date!r} is not an ISO date (YYYY-MM-DD)")
+        raise InputError(f"{where}: effective_date {date!r} is not an ISO date (YYYY-MM-DD)")
     if not url.startswith(("http://", "https://")):
-        raise ValueError(f"{where}: url {url!r} must start with http:// or https://")
+        raise InputError(f"{where}: url {url!r} must start with http:// or https://")
     if not _SHA256.fullmatch(sha.lower()):
-        raise ValueError(f"{where}: sha256 {sha!r} must be 64 hexadecimal characters")
+        raise InputError(f"{where}: sha256 {sha!r} must be 64 hexadecimal characters")
     return SourceEntry(service, document, title, date, url, sha.lower())
 
 
@@ -75,7 +77,7 @@ def read_manifest(path: str | os.PathLike[str]) -> list[SourceEntry]:
         rows = list(csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
     if not rows or tuple(cell.strip() for cell in rows[0]) != COLUMNS:
         found = "\t".join(rows[0]) if rows else "an empty file"
-        raise ValueError(f"{path}: header must be {_HEADER!r}, found {found!r}")
+        raise InputError(f"{path}: header must be {_HEADER!r}, found {found!r}")
     return [_entry(row, f"{path}, line {n}") for n, row in enumerate(rows[1:], start=2) if any(row)]
 
 
@@ -94,8 +96,10 @@ def _download(url: str, timeout: float, max_bytes: int = MAX_BYTES) -> bytes:
             declared = int(response.headers.get("Content-Length") or 0)
             data = b"" if declared > max_bytes else response.read(max_bytes + 1)  # never the whole of a huge body
         if declared > max_bytes or len(data) > max_bytes:
-            raise FetchError(f"{url} sends more than {max_bytes:,} bytes, over the limit for a policy; "
-                             "nothing was kept (save the page's policy text to a file and ingest that)")
+            raise FetchError(
+                f"{url} sends more than {max_bytes:,} bytes, over the limit for a policy; "
+                "nothing was kept (save the page's policy text to a file and ingest that)"
+            )
         return data
     except (OSError, http.client.HTTPException) as exc:  # URLError, HTTPError, timeouts are OSErrors
         raise FetchError(

@@ -6,6 +6,7 @@ file took a minute; 10 MB would take days). Each helper here gives exactly `patt
 but skips the starts that a failed attempt has already proved hopeless, so every character is
 scanned a bounded number of times.
 """
+
 from __future__ import annotations
 
 import re
@@ -19,7 +20,8 @@ def sub_links(link: re.Pattern, link_text: re.Pattern, text: str, repl: Callable
     o = text.find("[")
     while o >= 0:
         start = o - 1 if o > pos and text[o - 1] == "!" else o
-        end = link_text.match(text, o + 1).end()
+        text_part = link_text.match(text, o + 1)  # possessive `*+`: it always matches, maybe empty
+        end = text_part.end() if text_part else o + 1
         # a link needs `](` where its text ends: where there is none, trying the whole pattern is wasted
         m = link.match(text, start) if text.find("](", o, end + 2) >= 0 else None
         if m:

@@ -3,6 +3,7 @@
 The clean text is a small, regular Markdown: `#`-headings, `- ` list items, `| ` table rows and
 plain paragraphs, separated by blank lines. Chunking reads only this form, whatever the source was.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -10,14 +11,19 @@ import itertools
 import re
 import unicodedata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from ingest.errors import InputError
 from ingest.linear import sub_links, sub_spans, sub_tags
 
-SUPPORTED = {".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html",
-             ".txt": "text", ".pdf": "pdf"}
+if TYPE_CHECKING:
+    from bs4 import Tag
+    from pypdf import PageObject
+
+SUPPORTED = {".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html", ".txt": "text", ".pdf": "pdf"}
 
 
-class LoadError(ValueError):
+class LoadError(InputError):
     """A file that cannot become policy text; the message says what was wrong and what to do."""
 
 
@@ -78,7 +84,7 @@ def _link_text(m: re.Match) -> str:
         return ""
     # a linked image `[![seal](img)](href)` has an image for its text: that image is dropped too
     text = _NOTE_MARK.sub("", sub_links(_LINK, _LINK_TEXT_END, m.group(1), _link_text))
-    before, after = m.string[m.start() - 1:m.start()] if m.start() else "", m.string[m.end():m.end() + 1]
+    before, after = m.string[m.start() - 1 : m.start()] if m.start() else "", m.string[m.end() : m.end() + 1]
     if text and (before.isalnum() or before == ")"):
         text = " " + text
     return text + " " if text and (after.isalnum() or after == "[") else text
@@ -111,7 +117,8 @@ def markdown_to_clean(md: str) -> str:
         raw = raw.strip()
         lines.extend([raw] if raw.startswith("|") else [ln.strip() for ln in _BR.split(raw)])
     blocks: list[str] = []
-    kind, parts = "para", []
+    parts: list[str] = []
+    kind = "para"
     for i, line in enumerate(lines):
         nxt = lines[i + 1] if i + 1 < len(lines) else ""
         if line and _SETEXT.match(nxt) and not _SETEXT.match(line) and not line.startswith("|"):
@@ -129,7 +136,7 @@ def markdown_to_clean(md: str) -> str:
         if atx or (bold and _is_bold_heading(bold.group(2))):
             _flush(blocks, kind, parts)
             kind, parts = "para", []
-            text = normalise_inline(_closing_hashes_off(atx.group(2)) if atx else bold.group(2))
+            text = normalise_inline(_closing_hashes_off(atx.group(2)) if atx else bold.group(2) if bold else "")
             if text:
                 level = len(atx.group(1)) if atx else _heading_level(text, 5)
                 blocks.append("#" * level + " " + text)
@@ -191,10 +198,24 @@ def html_to_clean(html: str) -> str:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(html, "html.parser")
-    for tag in soup(["script", "style", "nav", "header", "footer", "aside", "form", "noscript",
-                     "svg", "button", "iframe", "template"]):
+    for tag in soup(
+        [
+            "script",
+            "style",
+            "nav",
+            "header",
+            "footer",
+            "aside",
+            "form",
+            "noscript",
+            "svg",
+            "button",
+            "iframe",
+            "template",
+        ]
+    ):
         tag.decompose()
-    for tag in soup.find_all(attrs={"role": ["navigation", "banner", "contentinfo", "menu"]}):
+    for tag in soup.find_all(role=["navigation", "banner", "contentinfo", "menu"]):
         tag.decompose()
     out: list[str] = []
     for el in soup.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "tr", "dt", "dd", "pre"]):
@@ -209,7 +230,8 @@ def html_to_clean(html: str) -> str:
         if el.name[0] == "h" and el.name[1:].isdigit():
             out.append("#" * int(el.name[1]) + " " + text)
         elif el.name == "li":
-            if not (el.find("a") and len(el.get_text(strip=True)) == len(el.find("a").get_text(strip=True))):
+            link = el.find("a")
+            if not (link and len(el.get_text(strip=True)) == len(link.get_text(strip=True))):
                 out.append("- " + text)
         elif el.name == "tr":
             cells = [_tag_text(c) for c in el.find_all(["td", "th"])]
@@ -219,7 +241,7 @@ def html_to_clean(html: str) -> str:
     return "\n\n".join(b for b in out if b.strip("-|# ")) + "\n"
 
 
-def _tag_text(el) -> str:
+def _tag_text(el: Tag) -> str:
     # tags are joined with spaces so words never glue; a link before a full stop must not leave "link ."
     return re.sub(r" ([.,;:!?)])", r"\1", normalise_inline(el.get_text(" ")))
 
@@ -232,8 +254,10 @@ def text_to_clean(text: str) -> str:
         while lines and len(lines[0]) <= 90 and _NUMBERED.match(lines[0]) and not lines[0].endswith(","):
             blocks.append("#" * _heading_level(lines[0], 2) + " " + normalise_inline(lines.pop(0)))
         if lines and _BULLET.match(lines[0]) and lines[0][0] in "*-+•":
-            blocks.extend("- " + normalise_inline(_BULLET.match(ln).group(1)) if _BULLET.match(ln)
-                          else normalise_inline(ln) for ln in lines)
+            blocks.extend(
+                "- " + normalise_inline(m.group(1)) if (m := _BULLET.match(ln)) else normalise_inline(ln)
+                for ln in lines
+            )
         elif lines:
             blocks.append(normalise_inline(" ".join(lines)))
     return "\n\n".join(b for b in blocks if b) + "\n"
@@ -253,7 +277,7 @@ def pdf_to_clean(path: Path) -> str:
     return text_to_clean(re.sub(r"-\n(\w)", r"\1", text))
 
 
-def _page_text(page) -> str:
+def _page_text(page: PageObject) -> str:
     # layout mode keeps the blank line between paragraphs, so numbered headings stay headings
     try:
         return page.extract_text(extraction_mode="layout") or ""
@@ -261,8 +285,12 @@ def _page_text(page) -> str:
         return page.extract_text() or ""
 
 
-_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),  # UTF-32 LE starts like UTF-16 LE
-         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),  # UTF-32 LE starts like UTF-16 LE
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 
 
 def decode(data: bytes, name: str) -> str:
@@ -276,8 +304,7 @@ def decode(data: bytes, name: str) -> str:
         except UnicodeDecodeError:
             pass  # a binary file that happens to start like a BOM: judged below
     if b"\x00" in data[:4096] or _control_share(data[:4096]) > 0.1:
-        raise LoadError(f"{name}: this looks like a binary file, not text; pass the policy as "
-                        ".md, .html, .txt or .pdf")
+        raise LoadError(f"{name}: this looks like a binary file, not text; pass the policy as .md, .html, .txt or .pdf")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -304,12 +331,14 @@ def load_clean(path: Path, max_bytes: int = 10 * 1024 * 1024) -> str:
         raise LoadError(f"{path}: no such file; check the path")
     fmt = SUPPORTED.get(path.suffix.lower())
     if fmt is None:
-        raise LoadError(f"{path}: unsupported file type {path.suffix or '(none)'}; "
-                        f"use one of {', '.join(sorted(SUPPORTED))}")
+        raise LoadError(
+            f"{path}: unsupported file type {path.suffix or '(none)'}; use one of {', '.join(sorted(SUPPORTED))}"
+        )
     size = path.stat().st_size
     if size > max_bytes:
-        raise LoadError(f"{path}: {size:,} bytes is over the {max_bytes:,}-byte limit; "
-                        "split the file or raise max_upload_bytes")
+        raise LoadError(
+            f"{path}: {size:,} bytes is over the {max_bytes:,}-byte limit; split the file or raise max_upload_bytes"
+        )
     if fmt == "pdf":
         return _checked(path, pdf_to_clean(path))
     raw = decode(path.read_bytes(), str(path))
@@ -324,21 +353,40 @@ MAX_BLOCK_CHARS = 200_000  # ten times the longest paragraph of any real policy 
 def _checked(path: Path, clean: str) -> str:
     """Clean text that reads like a policy: some words, and no paragraph longer than a policy has."""
     if sum(1 for _ in itertools.islice(re.finditer(r"\w+", clean), 20)) < 20:
-        raise LoadError(f"{path}: fewer than 20 words of text after cleaning (mostly scripts or "
-                        "markup?); pass the policy's readable text")
+        raise LoadError(
+            f"{path}: fewer than 20 words of text after cleaning (mostly scripts or "
+            "markup?); pass the policy's readable text"
+        )
     longest = max(map(len, clean.split("\n\n")))
     if longest > MAX_BLOCK_CHARS:
         # one paragraph this long is generated or broken markup, and would cost minutes to index
-        raise LoadError(f"{path}: a paragraph of {longest:,} characters after cleaning, over the "
-                        f"{MAX_BLOCK_CHARS:,}-character limit; this is not a policy's text as written: "
-                        "check the file, or split the paragraph with blank lines")
+        raise LoadError(
+            f"{path}: a paragraph of {longest:,} characters after cleaning, over the "
+            f"{MAX_BLOCK_CHARS:,}-character limit; this is not a policy's text as written: "
+            "check the file, or split the paragraph with blank lines"
+        )
     return clean
 
 
-_MONTHS = "January February March April May June July August September October November December".split()
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 _EFFECTIVE = re.compile(
     r"(?:effective|last updated|last modified)(?:\s+date)?\s*(?:as of|on|from)?\s*:?\s*"
-    r"(?:(\d{4}-\d{2}-\d{2})|(" + "|".join(_MONTHS) + r")\s+(\d{1,2}),?\s+(\d{4}))", re.IGNORECASE)
+    r"(?:(\d{4}-\d{2}-\d{2})|(" + "|".join(_MONTHS) + r")\s+(\d{1,2}),?\s+(\d{4}))",
+    re.IGNORECASE,
+)
 
 
 def find_effective_date(clean: str) -> str:

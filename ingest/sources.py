@@ -1,4 +1,5 @@
 """Find policy versions: the `service/document/YYYY-MM-DD.ext` layout, a manifest, or one file."""
+
 from __future__ import annotations
 
 import csv
@@ -8,7 +9,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest.errors import InputError
 from ingest.loaders import SUPPORTED, LoadError
+from ingest.records import version_key
 from ingest.store import check_name
 
 MANIFESTS = ("MANIFEST.tsv", "sources.tsv")
@@ -29,17 +32,17 @@ class VersionSource:
     @property
     def key(self) -> str:
         """`service/document@YYYY-MM-DD`."""
-        return f"{self.service}/{self.document}@{self.effective_date}"
+        return version_key(self.service, self.document, self.effective_date)
 
 
 def check_date(value: str, what: str = "effective date") -> str:
-    """An ISO date no later than today, or a ValueError that says how to pass one."""
+    """An ISO date no later than today, or an InputError that says how to pass one."""
     try:
         day = dt.date.fromisoformat(str(value).strip())
     except ValueError:
-        raise ValueError(f"{what} {value!r} is not a date; write it as YYYY-MM-DD") from None
+        raise InputError(f"{what} {value!r} is not a date; write it as YYYY-MM-DD") from None
     if day > dt.date.today():
-        raise ValueError(f"{what} {value} is in the future; ingest a version once it is in effect")
+        raise InputError(f"{what} {value} is in the future; ingest a version once it is in effect")
     return day.isoformat()
 
 
@@ -49,8 +52,10 @@ def _manifest_rows(root: Path) -> dict[str, dict]:
         if path.exists():
             with path.open(encoding="utf-8", newline="") as fh:
                 # .get: a manifest without these columns adds nothing, rather than a KeyError traceback
-                return {row.get("file") or f"{row.get('service')}/{row.get('document')}/{row.get('effective_date')}.md": row
-                        for row in csv.DictReader(fh, delimiter="\t")}
+                return {
+                    row.get("file") or f"{row.get('service')}/{row.get('document')}/{row.get('effective_date')}.md": row
+                    for row in csv.DictReader(fh, delimiter="\t")
+                }
     return {}
 
 
@@ -74,17 +79,22 @@ def discover(root: Path, skipped: list[str] | None = None) -> list[VersionSource
         try:
             date = check_date(stem)
             check_name("service", service), check_name("document", document)
-        except ValueError as exc:
+        except InputError as exc:
             if _DATE_LIKE.match(stem):
                 bad.append(f"{path}: {exc}")
             continue
         row = rows.get(rel.as_posix(), {})
-        found.append(VersionSource(service, document, date, path, row.get("title", ""),
-                                   row.get("source") or row.get("url") or str(path)))
+        found.append(
+            VersionSource(
+                service, document, date, path, row.get("title", ""), row.get("source") or row.get("url") or str(path)
+            )
+        )
     if not found:
         why = f" (and {len(bad)} file(s) that cannot be: {'; '.join(bad)})" if bad else ""
-        raise LoadError(f"{root}: no policy versions found{why}; lay files out as "
-                        "<service>/<document>/<YYYY-MM-DD>.<md|html|txt|pdf>")
+        raise LoadError(
+            f"{root}: no policy versions found{why}; lay files out as "
+            "<service>/<document>/<YYYY-MM-DD>.<md|html|txt|pdf>"
+        )
     if skipped is not None:
         skipped.extend(bad)
     return found
@@ -95,25 +105,37 @@ def check_one_file_per_version(sources: list[VersionSource]) -> None:
     seen: dict[str, VersionSource] = {}
     for s in sources:
         if s.key in seen:
-            raise LoadError(f"two files for one version {s.key}: {seen[s.key].path} and {s.path}; "
-                            "keep one of them")
+            raise LoadError(f"two files for one version {s.key}: {seen[s.key].path} and {s.path}; keep one of them")
         seen[s.key] = s
 
 
-def single(path: Path, service: str = "", document: str = "", version: str = "",
-           effective_from_text: str = "", source: str = "") -> VersionSource:
+def single(
+    path: Path,
+    service: str = "",
+    document: str = "",
+    version: str = "",
+    effective_from_text: str = "",
+    source: str = "",
+) -> VersionSource:
     """One file named on the command line; names from flags, the date from a flag, its name or its text;
     `source` names where it came from (a URL) when that is not the file itself."""
     path = Path(path)
     if not service or not document:
         # never guessed from its folders: a download in data/downloads would become policy "data/downloads"
-        raise ValueError(f"{path}: say which policy this is with --service and --document (to ingest a "
-                         "corpus laid out as <service>/<document>/<YYYY-MM-DD>.ext, name its folder)")
+        raise InputError(
+            f"{path}: say which policy this is with --service and --document (to ingest a "
+            "corpus laid out as <service>/<document>/<YYYY-MM-DD>.ext, name its folder)"
+        )
     date = version or _date_from_name(path.stem) or effective_from_text
     if not date:
-        raise ValueError(f"{path}: no effective date in the file name or text; pass --version YYYY-MM-DD")
-    return VersionSource(check_name("service", service), check_name("document", document),
-                         check_date(date), path, source=source or str(path))
+        raise InputError(f"{path}: no effective date in the file name or text; pass --version YYYY-MM-DD")
+    return VersionSource(
+        check_name("service", service),
+        check_name("document", document),
+        check_date(date),
+        path,
+        source=source or str(path),
+    )
 
 
 def _date_from_name(stem: str) -> str:

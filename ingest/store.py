@@ -4,37 +4,43 @@ The only importer of chromadb. A version becomes visible only when its catalog f
 which happens last and atomically (temp file + os.replace); queries filter on the catalog's sha256,
 so clauses of a half-written or replaced version are never returned.
 """
+
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
-import sys
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import numpy as np
 
+from ingest.errors import ClauseCiteError, InputError
 from ingest.files import write_atomic
-from ingest.records import Clause, PolicyVersion
+from ingest.records import Clause, PolicyVersion, version_key
 
+log = logging.getLogger(__name__)
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _CLIENTS: dict[str, object] = {}
 _LOCK = threading.Lock()
 
 
-class StoreError(RuntimeError):
+class StoreError(ClauseCiteError, RuntimeError):
     """The data folder or Chroma server cannot be used; the message says how to recover."""
 
 
 def check_name(kind: str, name: str) -> str:
     """Refuse service/document names that could escape the data folder or confuse the layout."""
     if not NAME.match(name or "") or ".." in name:
-        raise ValueError(f"{kind} name {name!r} is not allowed: use lower-case letters, digits, '.', "
-                         "'_' or '-' (for example 'x' or 'privacy-policy')")
+        raise InputError(
+            f"{kind} name {name!r} is not allowed: use lower-case letters, digits, '.', "
+            "'_' or '-' (for example 'x' or 'privacy-policy')"
+        )
     return name
 
 
@@ -53,10 +59,10 @@ class VersionInfo:
     @property
     def key(self) -> str:
         """`service/document@version`."""
-        return f"{self.service}/{self.document}@{self.version}"
+        return version_key(self.service, self.document, self.version)
 
 
-def _client(data_dir: Path, chroma_url: str):
+def _client(data_dir: Path, chroma_url: str) -> Any:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -67,17 +73,22 @@ def _client(data_dir: Path, chroma_url: str):
             try:
                 if chroma_url:
                     u = urlparse(chroma_url)
-                    _CLIENTS[key] = chromadb.HttpClient(host=u.hostname or "127.0.0.1", port=u.port or 8000,
-                                                        ssl=u.scheme == "https", settings=opts)
+                    _CLIENTS[key] = chromadb.HttpClient(
+                        host=u.hostname or "127.0.0.1", port=u.port or 8000, ssl=u.scheme == "https", settings=opts
+                    )
                 else:
                     _CLIENTS[key] = chromadb.PersistentClient(path=str(data_dir / "chroma"), settings=opts)
             except Exception as exc:
                 # the catalog and the vectors are rebuilt together: moving only chroma/ aside would leave
                 # versions that ingest calls "unchanged" but that have no vectors
-                fix = ("start the server" if chroma_url else f"move the data folder {data_dir} aside and run "
-                       "`python cli.py ingest` again to rebuild it")
-                raise StoreError(f"cannot open the Chroma index at {chroma_url or data_dir / 'chroma'} "
-                                 f"({exc}); {fix}") from exc
+                fix = (
+                    "start the server"
+                    if chroma_url
+                    else f"move the data folder {data_dir} aside and run `clausecite ingest` again to rebuild it"
+                )
+                raise StoreError(
+                    f"cannot open the Chroma index at {chroma_url or data_dir / 'chroma'} ({exc}); {fix}"
+                ) from exc
         return _CLIENTS[key]
 
 
@@ -94,7 +105,7 @@ class ClauseStore:
         self._cache: dict[str, tuple[str, list[Clause]]] = {}
         self._infos: dict[str, tuple[int, VersionInfo]] = {}
 
-    def collection(self, service: str, document: str):
+    def collection(self, service: str, document: str) -> Any:
         """The Chroma collection of one document's versions, opened once (cosine space).
 
         One collection per document keeps a scoped query's cost tied to that document's size, not to
@@ -103,8 +114,11 @@ class ClauseStore:
         key = (service, document)
         if key not in self._collections:
             name = f"{self._name}--{check_name('service', service)}--{check_name('document', document)}"
-            self._collections[key] = self._guard(lambda: self._client().get_or_create_collection(
-                name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}))
+            self._collections[key] = self._guard(
+                lambda: self._client().get_or_create_collection(
+                    name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+                )
+            )
         return self._collections[key]
 
     def _client(self):
@@ -116,8 +130,10 @@ class ClauseStore:
         except StoreError:
             raise
         except Exception as exc:
-            raise StoreError(f"the Chroma index for {self._name!r} cannot be used ({exc}); move "
-                             f"{self.data_dir} aside and ingest again to rebuild it") from exc
+            raise StoreError(
+                f"the Chroma index for {self._name!r} cannot be used ({exc}); move "
+                f"{self.data_dir} aside and ingest again to rebuild it"
+            ) from exc
 
     # catalog -------------------------------------------------------------------------------
     def _catalog_path(self, service: str, document: str, version: str) -> Path:
@@ -149,8 +165,12 @@ class ClauseStore:
         except (OSError, ValueError) as exc:
             raise _unreadable(path, str(exc)) from exc
         # valid JSON is not enough: `{}` or `null` left by a bad copy must not become a traceback
-        if not (isinstance(data, dict) and isinstance(data.get("version"), dict)
-                and isinstance(data.get("text"), str) and isinstance(data.get("clauses"), list)):
+        if not (
+            isinstance(data, dict)
+            and isinstance(data.get("version"), dict)
+            and isinstance(data.get("text"), str)
+            and isinstance(data.get("clauses"), list)
+        ):
             raise _unreadable(path, f"it holds {json.dumps(data)[:40]} instead of a version")
         return data
 
@@ -172,42 +192,64 @@ class ClauseStore:
         stamp = f"{path.stat().st_mtime_ns}"
         if key not in self._cache or self._cache[key][0] != stamp:
             data = self._read(path)
-            self._cache[key] = (stamp, [Clause(**{**c, "heading_path": tuple(c["heading_path"])})
-                                        for c in data["clauses"]])
+            self._cache[key] = (stamp, [Clause.from_dict(c) for c in data["clauses"]])
         return self._cache[key][1]
 
     # writing -------------------------------------------------------------------------------
-    def write(self, version: PolicyVersion, clauses: list[Clause], vectors: np.ndarray,
-              batch: int = 256) -> None:
+    def write(self, version: PolicyVersion, clauses: list[Clause], vectors: np.ndarray, batch: int = 256) -> None:
         """Upsert clause vectors, then commit the catalog file, then drop stale vectors."""
         col = self.collection(version.service, version.document)
         for i in range(0, len(clauses), batch):
-            part = clauses[i:i + batch]
-            col.upsert(ids=[_vector_id(c.clause_id, version.sha256) for c in part],
-                       embeddings=vectors[i:i + batch].tolist(),
-                       # no documents: the catalog holds the texts, and Chroma would build a full-text index of them
-                       metadatas=[self._meta(c, version.sha256) for c in part])
+            part = clauses[i : i + batch]
+            col.upsert(
+                ids=[_vector_id(c.clause_id, version.sha256) for c in part],
+                embeddings=vectors[i : i + batch].tolist(),
+                # no documents: the catalog holds the texts, and Chroma would build a full-text index of them
+                metadatas=[self._meta(c, version.sha256) for c in part],
+            )
         _pause_for_crash_test(version.key, len(clauses))
-        info = VersionInfo(version.service, version.document, version.effective_date, version.title,
-                           version.source, version.sha256, len(clauses))
+        info = VersionInfo(
+            version.service,
+            version.document,
+            version.effective_date,
+            version.title,
+            version.source,
+            version.sha256,
+            len(clauses),
+        )
         payload = {"version": info.__dict__, "text": version.text, "clauses": [c.to_dict() for c in clauses]}
-        write_atomic(self._catalog_path(version.service, version.document, version.effective_date),
-                     json.dumps(payload, ensure_ascii=False).encode("utf-8"))
-        col.delete(where={"$and": [{"service": version.service}, {"document": version.document},
-                                   {"version": version.effective_date}, {"sha": {"$ne": version.sha256}}]})
+        write_atomic(
+            self._catalog_path(version.service, version.document, version.effective_date),
+            json.dumps(payload, ensure_ascii=False).encode("utf-8"),
+        )
+        col.delete(
+            where={
+                "$and": [
+                    {"service": version.service},
+                    {"document": version.document},
+                    {"version": version.effective_date},
+                    {"sha": {"$ne": version.sha256}},
+                ]
+            }
+        )
 
     @staticmethod
     def _meta(c: Clause, sha: str) -> dict:
         # only what queries and deletes filter on (the catalog has the rest): each field costs upsert time
-        return {"service": c.service, "document": c.document, "version": c.version, "sha": sha,
-                "vkey": _vkey(c.service, c.document, c.version, sha)}
+        return {
+            "service": c.service,
+            "document": c.document,
+            "version": c.version,
+            "sha": sha,
+            "vkey": _vkey(c.service, c.document, c.version, sha),
+        }
 
     def query(self, vector: np.ndarray, info: VersionInfo, n: int) -> list[tuple[str, float]]:
         """(clause_id, cosine similarity) of the n nearest clauses of one complete version."""
         where = {"vkey": _vkey(info.service, info.document, info.version, info.sha256)}  # one equality: fast
         col = self.collection(info.service, info.document)
         res = col.query(query_embeddings=[np.asarray(vector).tolist()], n_results=n, where=where, include=["distances"])
-        return [(i.split("@", 1)[0], 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0])]
+        return [(i.split("@", 1)[0], 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)]
 
     def vector_count(self, info: VersionInfo) -> int:
         """Vectors stored for exactly this version's text (its catalog entry says how many it needs)."""
@@ -226,14 +268,18 @@ class ClauseStore:
         have = self.vector_count(info) if info else 0
         if info is None or have >= info.clauses:
             return ""
-        return (f"the index is incomplete: {info.key} has {have} of its {info.clauses} clause vectors, so "
-                "answers come from word matches alone; run `python cli.py ingest` (any folder) to rebuild them")
+        return (
+            f"the index is incomplete: {info.key} has {have} of its {info.clauses} clause vectors, so "
+            "answers come from word matches alone; run `clausecite ingest` (any folder) to rebuild them"
+        )
 
     def count(self) -> int:
         """Vectors in all of this store's collections (including any left by an interrupted ingest)."""
+
         def total() -> int:
             cols = [c for c in self._client().list_collections() if c.name.startswith(f"{self._name}--")]
             return sum(c.count() for c in cols)
+
         return self._guard(total)
 
 
@@ -245,7 +291,7 @@ def _pause_for_crash_test(key: str, upserted: int) -> None:
     # tests kill an ingest here, vectors written but catalog not, to prove the half is never seen
     seconds = float(os.environ.get("CLAUSECITE_TEST_PAUSE_AFTER_UPSERT") or 0)
     if seconds:
-        print(f"paused after upserting {upserted} vectors of {key}", file=sys.stderr, flush=True)
+        log.warning("paused after upserting %d vectors of %s", upserted, key)
         time.sleep(seconds)
 
 
@@ -257,4 +303,4 @@ def _vector_id(clause_id: str, sha: str) -> str:
 
 def _vkey(service: str, document: str, version: str, sha: str) -> str:
     """One metadata value naming a version's exact text, so a query filters on a single field."""
-    return f"{service}/{document}@{version}#{sha[:16]}"
+    return f"{version_key(service, document, version)}#{sha[:16]}"

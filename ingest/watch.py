@@ -1,5 +1,6 @@
 """Policies followed by URL: the remembered sources, fetching one into clean text, and whether its text
 is new (markup, whitespace, date stamps and tracking parameters are not)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,17 +13,24 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ingest.embedder import Embedder
+from ingest.errors import InputError
 from ingest.files import write_atomic
 from ingest.loaders import SUPPORTED, LoadError, find_effective_date, load_clean
 from ingest.pipeline import IngestReport, ingest
 from ingest.sources import check_date
-from ingest.store import check_name
+from ingest.store import StoreError, check_name
 from ingest.web import Page, get, guard_for
 from settings import Settings
 
 SOURCES_FILE = "watchlist.json"
-_TYPES = {"text/html": ".html", "application/xhtml+xml": ".html", "text/markdown": ".md", "text/x-markdown": ".md",
-          "text/plain": ".txt", "application/pdf": ".pdf"}
+_TYPES = {
+    "text/html": ".html",
+    "application/xhtml+xml": ".html",
+    "text/markdown": ".md",
+    "text/x-markdown": ".md",
+    "text/plain": ".txt",
+    "application/pdf": ".pdf",
+}
 
 
 @dataclass(frozen=True)
@@ -62,7 +70,9 @@ def load_sources(data_dir: Path) -> list[WatchedSource]:
         rows = json.loads(path.read_text("utf-8"))["sources"]
         return [WatchedSource(**row) for row in rows]
     except (ValueError, KeyError, TypeError) as exc:
-        raise ValueError(f"{path} is not a list of sources ({exc}); fix it, or delete it and add the URLs again") from None
+        raise StoreError(
+            f"{path} is not a list of sources ({exc}); fix it, or delete it and add the URLs again"
+        ) from None
 
 
 def remember(data_dir: Path, *sources: WatchedSource) -> list[WatchedSource]:
@@ -80,15 +90,44 @@ def remember(data_dir: Path, *sources: WatchedSource) -> list[WatchedSource]:
 
 
 # the same text ----------------------------------------------------------------------------------
-_MONTH = (r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?")
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _DATEISH = re.compile(
     r"\b(?:\d{4}-\d{1,2}-\d{1,2}(?:[t ]\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:z|[+-]\d{2}:?\d{2})?)?"
     rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH},?\s+\d{{4}}"
-    r"|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}|\d{1,2}:\d{2}(?::\d{2})?\s*(?:am|pm|utc|gmt)?)", re.IGNORECASE)
-_STAMP_WORDS = {"effective", "date", "last", "updated", "update", "modified", "revised", "reviewed", "as", "of",
-                "on", "at", "from", "generated", "published", "retrieved", "page", "this", "was", "version",
-                "privacy", "policy", "utc", "gmt", "am", "pm"}
-_TRACKING = re.compile(r"^(?:utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|igshid|_ga|_gl|ref|ref_src|si)$", re.IGNORECASE)
+    r"|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}|\d{1,2}:\d{2}(?::\d{2})?\s*(?:am|pm|utc|gmt)?)",
+    re.IGNORECASE,
+)
+_STAMP_WORDS = {
+    "effective",
+    "date",
+    "last",
+    "updated",
+    "update",
+    "modified",
+    "revised",
+    "reviewed",
+    "as",
+    "of",
+    "on",
+    "at",
+    "from",
+    "generated",
+    "published",
+    "retrieved",
+    "page",
+    "this",
+    "was",
+    "version",
+    "privacy",
+    "policy",
+    "utc",
+    "gmt",
+    "am",
+    "pm",
+}
+_TRACKING = re.compile(
+    r"^(?:utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|igshid|_ga|_gl|ref|ref_src|si)$", re.IGNORECASE
+)
 _URL = re.compile(r"https?://[^\s)>\]]+")
 
 
@@ -120,13 +159,15 @@ def same_text(old_clean: str, new_clean: str) -> bool:
 def pick_date(stated: str, newest: str, today: str) -> str:
     """The date of a changed text: the one it states when that is after the newest version, else today."""
     if stated and stated > today:
-        raise ValueError(f"the new text takes effect on {stated}; check again on or after that day")
+        raise InputError(f"the new text takes effect on {stated}; check again on or after that day")
     if stated and stated > newest:
         return stated
     if today > newest:
         return today
-    raise ValueError(f"the text changed, but version {newest} is already indexed and no later date applies; "
-                     "check again tomorrow, or ingest the page with --version and --replace")
+    raise InputError(
+        f"the text changed, but version {newest} is already indexed and no later date applies; "
+        "check again tomorrow, or ingest the page with --version and --replace"
+    )
 
 
 # fetch and index --------------------------------------------------------------------------------
@@ -183,25 +224,58 @@ def _extension(page: Page) -> str:
     return ".pdf" if head.startswith(b"%pdf") else ".html" if b"<html" in head or b"<body" in head else ".txt"
 
 
-def index_fetched(fetched: Fetched, settings: Settings, *, service: str, document: str, version: str = "",
-                  replace: bool = False, embedder: Embedder | None = None,
-                  progress: Callable | None = None) -> tuple[str, IngestReport]:
+def index_fetched(
+    fetched: Fetched,
+    settings: Settings,
+    *,
+    service: str,
+    document: str,
+    version: str = "",
+    replace: bool = False,
+    embedder: Embedder | None = None,
+    progress: Callable | None = None,
+) -> tuple[str, IngestReport]:
     """Index a fetched page as `version` (default: the date it states, else the fetch date) and remember its URL;
     `replace` replaces a version of that date indexed with other text."""
     date = check_date(version or fetched.date)
-    report = ingest([fetched.path], settings, service=service, document=document, version=date,
-                    replace=replace, embedder=embedder, progress=progress, source=fetched.page.url)
+    report = ingest(
+        [fetched.path],
+        settings,
+        service=service,
+        document=document,
+        version=date,
+        replace=replace,
+        embedder=embedder,
+        progress=progress,
+        source=fetched.page.url,
+    )
     remember(settings.data_dir, WatchedSource(service, document, fetched.page.url, added=fetched.page.fetched))
     return date, report
 
 
-def add_url(url: str, settings: Settings, *, service: str, document: str, version: str = "",
-            replace: bool = False, embedder: Embedder | None = None,
-            progress: Callable | None = None) -> tuple[Fetched, str, IngestReport]:
+def add_url(
+    url: str,
+    settings: Settings,
+    *,
+    service: str,
+    document: str,
+    version: str = "",
+    replace: bool = False,
+    embedder: Embedder | None = None,
+    progress: Callable | None = None,
+) -> tuple[Fetched, str, IngestReport]:
     """Fetch a policy URL, index it and remember it: (what was fetched, the version's date, the ingest report)."""
     fetched = fetch_policy(url, settings, service=service, document=document)
-    date, report = index_fetched(fetched, settings, service=service, document=document, version=version,
-                                 replace=replace, embedder=embedder, progress=progress)
+    date, report = index_fetched(
+        fetched,
+        settings,
+        service=service,
+        document=document,
+        version=version,
+        replace=replace,
+        embedder=embedder,
+        progress=progress,
+    )
     return fetched, date, report
 
 

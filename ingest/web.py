@@ -4,6 +4,7 @@ optional refusal of loopback, private and link-local addresses that also holds a
 The address check runs where the socket connects, on the address actually dialled, so a name that
 resolves to 127.0.0.1 (or re-resolves there between a check and a connect) is refused just the same.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -15,9 +16,11 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from ingest.fetch import MAX_BYTES, FetchError
+from settings import SettingsError
 
 USER_AGENT = "ClauseCite/1.0 (privacy policy change checker; fetches one page per check)"
 CHUNK = 64 * 1024
@@ -41,9 +44,11 @@ class Guard:
             addr = addr.ipv4_mapped
         if addr.is_global or any(addr in net for net in self.allowed):
             return
-        raise UrlRefused(f"{host} is {addr}, a loopback, private or link-local address; this server refuses "
-                         "to fetch such addresses because it listens beyond 127.0.0.1 (set "
-                         "CLAUSECITE_ALLOW_PRIVATE_URLS=1, or a list of networks, to allow them)")
+        raise UrlRefused(
+            f"{host} is {addr}, a loopback, private or link-local address; this server refuses "
+            "to fetch such addresses because it listens beyond 127.0.0.1 (set "
+            "CLAUSECITE_ALLOW_PRIVATE_URLS=1, or a list of networks, to allow them)"
+        )
 
 
 def guard_for(host: str, allow_private: str) -> Guard | None:
@@ -58,7 +63,7 @@ def guard_for(host: str, allow_private: str) -> Guard | None:
     try:
         nets = tuple(ipaddress.ip_network(part.strip(), strict=False) for part in allow.split(",") if part.strip())
     except ValueError as exc:
-        raise ValueError(f"CLAUSECITE_ALLOW_PRIVATE_URLS: {exc}; write 1, or networks such as 10.0.0.0/8") from None
+        raise SettingsError(f"CLAUSECITE_ALLOW_PRIVATE_URLS: {exc}; write 1, or networks such as 10.0.0.0/8") from None
     return Guard(nets)
 
 
@@ -71,7 +76,13 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _connect(address, timeout: float | None = None, source_address=None, *, guard: Guard):
+def _connect(
+    address: tuple[str, int],
+    timeout: float | None = None,
+    source_address: tuple[str, int] | None = None,
+    *,
+    guard: Guard,
+) -> socket.socket:
     """socket.create_connection, dialling only addresses the guard accepts (`get` always sets a timeout)."""
     host, port = address
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -89,11 +100,12 @@ def _connect(address, timeout: float | None = None, source_address=None, *, guar
         raise
 
 
-def _guarded(cls, guard: Guard):
+def _guarded(cls: type[Any], guard: Guard) -> type[Any]:
     class Guarded(cls):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             self._create_connection = functools.partial(_connect, guard=guard)
+
     return Guarded
 
 
@@ -137,8 +149,13 @@ def get(url: str, *, timeout: float = 30, max_bytes: int = MAX_BYTES, guard: Gua
     """GET a policy page within `timeout` seconds in all and `max_bytes`; failures are FetchErrors saying why."""
     if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
         raise FetchError(f"{url!r} is not an http(s) URL")
-    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept": "text/html,text/markdown,"
-                                                   "text/plain,application/pdf;q=0.9,*/*;q=0.5"})
+    request = urllib.request.Request(
+        url,
+        headers={
+            "User-Agent": USER_AGENT,
+            "Accept": "text/html,text/markdown,text/plain,application/pdf;q=0.9,*/*;q=0.5",
+        },
+    )
     deadline = time.monotonic() + timeout
     try:
         with _opener(guard).open(request, timeout=timeout) as response:
@@ -161,7 +178,7 @@ def get(url: str, *, timeout: float = 30, max_bytes: int = MAX_BYTES, guard: Gua
     return Page(url, final, data, kind, dt.date.today().isoformat())
 
 
-def _read(response, url: str, max_bytes: int, deadline: float, timeout: float) -> bytes:
+def _read(response: Any, url: str, max_bytes: int, deadline: float, timeout: float) -> bytes:
     """The body in chunks: never more than max_bytes + 1 bytes, never past the deadline."""
     parts, size = [], 0
     while chunk := response.read(CHUNK):
@@ -178,7 +195,7 @@ def _too_large(url: str, max_bytes: int) -> FetchError:
     return FetchError(f"{url} sends more than {max_bytes:,} bytes, over the limit for a policy; nothing was kept")
 
 
-def _why(reason) -> str:
+def _why(reason: object) -> str:
     if isinstance(reason, (TimeoutError, socket.timeout)):
         return "it timed out"
     return str(reason)

@@ -6,6 +6,7 @@ In a child process it pauses nobody, and a file that takes too long is refused.
 
     python -m ingest.worker PATH MAX_BYTES     (prints the clean text; exit 2 with the error otherwise)
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -20,11 +21,17 @@ ROOT = Path(__file__).resolve().parents[1]
 def load_clean_isolated(path: Path, max_bytes: int, timeout: float) -> str:
     """`load_clean` in a child process; a LoadError if it fails or takes longer than `timeout` seconds."""
     try:
-        done = subprocess.run([sys.executable, "-m", "ingest.worker", str(path), str(max_bytes)], cwd=ROOT,
-                              capture_output=True, timeout=timeout)
+        done = subprocess.run(
+            [sys.executable, "-m", "ingest.worker", str(path), str(max_bytes)],
+            cwd=ROOT,
+            capture_output=True,
+            timeout=timeout,
+        )
     except subprocess.TimeoutExpired:
-        raise LoadError(f"{path}: cleaning took longer than {timeout:.0f} s, far longer than any policy "
-                        "takes; check the file (deeply nested or repeated markup?)") from None
+        raise LoadError(
+            f"{path}: cleaning took longer than {timeout:.0f} s, far longer than any policy "
+            "takes; check the file (deeply nested or repeated markup?)"
+        ) from None
     if done.returncode == 2:
         raise LoadError(done.stderr.decode("utf-8", "replace").strip())
     if done.returncode != 0:

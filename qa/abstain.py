@@ -17,25 +17,33 @@ on those three sets after holdout-3.yaml, measured blind, showed a quarter of it
 questions abstained on (docs/benchmarks.md tells the whole story). No question's words are
 special-cased.
 """
+
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
+
+import numpy as np
 
 from qa.glossary import glossary_terms
 from qa.records import Hit, Scope
 
-SUPPORT_CLAUSES = 3   # the focus word must be in one of the first three clauses of the answer
-CLOSE_DENSE = 0.65    # ...or one of them this close in meaning (cosine) to the question
+SUPPORT_CLAUSES = 3  # the focus word must be in one of the first three clauses of the answer
+CLOSE_DENSE = 0.65  # ...or one of them this close in meaning (cosine) to the question
 ABSENT_WEIGHT = 0.03  # a question word this important (see `weights`) that the version never uses
-SAME_MEANING = 0.70   # a word the version never uses, but has one this close to (cosine), is not missing
-COMMON_SHARE = 0.10   # words in a tenth of a version's clauses (its name, "data", "information") name no topic
-FILLER = ("me my mine am did does do would what anything thing things stuff now actually too never ever "
-          "really just can could will should is are was were i you your it its they them their someone "
-          "something how why when where who which if so get got any some there this that these those "
-          "im ive dont cant wont didnt doesnt isnt")
-MONTHS = ("january february march april may june july august september october november december "
-          "jan feb mar apr jun jul aug sep sept oct nov dec")
+SAME_MEANING = 0.70  # a word the version never uses, but has one this close to (cosine), is not missing
+COMMON_SHARE = 0.10  # words in a tenth of a version's clauses (its name, "data", "information") name no topic
+FILLER = (
+    "me my mine am did does do would what anything thing things stuff now actually too never ever "
+    "really just can could will should is are was were i you your it its they them their someone "
+    "something how why when where who which if so get got any some there this that these those "
+    "im ive dont cant wont didnt doesnt isnt"
+)
+MONTHS = (
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec"
+)
 _WORD = re.compile(r"[A-Za-z0-9']+")
 
 
@@ -52,7 +60,7 @@ def keywords(question: str, scope: Scope, word_share: dict[str, float], change_w
     return sorted(w for w in words if not w.isdigit() and word_share.get(w, 0.0) < COMMON_SHARE)
 
 
-def weights(question: str, words: list[str], embed) -> dict[str, float]:
+def weights(question: str, words: list[str], embed: Callable[[list[str]], np.ndarray]) -> dict[str, float]:
     """How much of the question's meaning each keyword carries (1 - cosine to the question without it).
 
     `embed` maps texts to unit vectors; one batch of len(words) + 1 short texts.
@@ -61,9 +69,9 @@ def weights(question: str, words: list[str], embed) -> dict[str, float]:
         return {}
     surface = _WORD.findall(question)
     stems = [set(_stems(s)) for s in surface]
-    variants = [" ".join(s for s, st in zip(surface, stems) if w not in st) for w in words]
+    variants = [" ".join(s for s, st in zip(surface, stems, strict=True) if w not in st) for w in words]
     vectors = embed([" ".join(surface)] + variants)
-    return {w: 1.0 - float(v @ vectors[0]) for w, v in zip(words, vectors[1:])}
+    return {w: 1.0 - float(v @ vectors[0]) for w, v in zip(words, vectors[1:], strict=True)}
 
 
 def clause_words(hits: list[Hit]) -> set[str]:
@@ -74,8 +82,15 @@ def clause_words(hits: list[Hit]) -> set[str]:
     return out
 
 
-def unaddressed(question: str, weight: dict[str, float], vocabulary, leading: list[Hit], closest: float,
-                also: list[Hit] = (), nearest: Callable[[str], tuple[str, float]] | None = None) -> list[str]:
+def unaddressed(
+    question: str,
+    weight: dict[str, float],
+    vocabulary: AbstractSet[str],
+    leading: list[Hit],
+    closest: float,
+    also: Sequence[Hit] = (),
+    nearest: Callable[[str], tuple[str, float]] | None = None,
+) -> list[str]:
     """The question's words the version never uses, when it does not address the question; else [].
 
     `weight` is `weights(...)` of the question's keywords; `vocabulary` the version's stemmed words;
@@ -91,12 +106,15 @@ def unaddressed(question: str, weight: dict[str, float], vocabulary, leading: li
     support = clause_words(list(leading[:SUPPORT_CLAUSES]) + list(also))
     if focus in support or terms.get(focus, set()) & support:
         return []
-    missing = [as_written(question, w) for w, x in sorted(weight.items(), key=lambda p: -p[1])
-               if x >= ABSENT_WEIGHT and _absent(w, terms, vocabulary)]
+    missing = [
+        as_written(question, w)
+        for w, x in sorted(weight.items(), key=lambda p: -p[1])
+        if x >= ABSENT_WEIGHT and _absent(w, terms, vocabulary)
+    ]
     return [w for w in missing if nearest is None or nearest(w)[1] < SAME_MEANING]
 
 
-def may_abstain(question: str, words: list[str], vocabulary, closest: float) -> bool:
+def may_abstain(question: str, words: list[str], vocabulary: AbstractSet[str], closest: float) -> bool:
     """Whether `unaddressed` can return anything: a clause is not close and some keyword is absent.
 
     A cheap test that spares the embedding work of `weights` for most questions.
@@ -105,7 +123,7 @@ def may_abstain(question: str, words: list[str], vocabulary, closest: float) -> 
     return closest < CLOSE_DENSE and any(_absent(w, terms, vocabulary) for w in words)
 
 
-def _absent(word: str, terms: dict[str, set[str]], vocabulary) -> bool:
+def _absent(word: str, terms: dict[str, set[str]], vocabulary: AbstractSet[str]) -> bool:
     return word not in vocabulary and not terms.get(word, set()) & vocabulary
 
 

@@ -11,6 +11,7 @@ strongest evidence the version gives:
    is not far from it in meaning (MiniLM knows few short forms, but "Account Information" for "AI"
    is far) nor a company's name.
 """
+
 from __future__ import annotations
 
 import re
@@ -20,10 +21,54 @@ from collections.abc import Callable, Iterable
 CLOSE = 0.6  # cosine at which a spelled-out phrase means the short form ("EU" ~ "European Union": 0.83)
 NAMED_AT = 3  # ...or times the phrase is written as a name ("Direct Messages"), if it is not far in meaning:
 NAMED_CLOSE = 0.3  # "DMs" ~ "Direct Messages" 0.39, but "AI" ~ "Account Information" 0.16
-_COMPANY = frozenset("inc llc ltd corp co company limited gmbh plc".split())
+_COMPANY = frozenset(["inc", "llc", "ltd", "corp", "co", "company", "limited", "gmbh", "plc"])
 _WORD = re.compile(r"\b[A-Za-z][A-Za-z']{1,5}\b")
-_SKIP = frozenset("a an and as at by for from in of on or the to with my me am do is it us we our if so no "
-                  "not can how why who get got any all did has had was are you".split())
+_SKIP = frozenset(
+    (
+        "a",
+        "an",
+        "and",
+        "as",
+        "at",
+        "by",
+        "for",
+        "from",
+        "in",
+        "of",
+        "on",
+        "or",
+        "the",
+        "to",
+        "with",
+        "my",
+        "me",
+        "am",
+        "do",
+        "is",
+        "it",
+        "us",
+        "we",
+        "our",
+        "if",
+        "so",
+        "no",
+        "not",
+        "can",
+        "how",
+        "why",
+        "who",
+        "get",
+        "got",
+        "any",
+        "all",
+        "did",
+        "has",
+        "had",
+        "was",
+        "are",
+        "you",
+    )
+)
 
 
 def short_forms(question: str, vocabulary: Iterable[str], stem: Callable[[str], str]) -> list[str]:
@@ -66,11 +111,11 @@ def spelled_out(short: str, text: str, closeness: Callable[[str, list[str]], lis
         if any(p.lower() in _SKIP for p in parts):
             continue
         key = " ".join(p.lower() for p in parts)
-        if re.match(rf"\s*\(\s*{re.escape(_letters(short))}'?s?\s*\)", text[m.end():m.end() + 12], re.IGNORECASE):
+        if re.match(rf"\s*\(\s*{re.escape(_letters(short))}'?s?\s*\)", text[m.end() : m.end() + 12], re.IGNORECASE):
             return key  # defined right there: "Direct Messages (DMs)"
         if key not in seen:
             seen.append(key)
-        whole = not re.match(r"\s+[A-Z]", text[m.end():m.end() + 2])  # not "Digital Millennium" of a longer name
+        whole = not re.match(r"\s+[A-Z]", text[m.end() : m.end() + 2])  # not "Digital Millennium" of a longer name
         if whole and all(p[0].isupper() and p[1:].islower() for p in parts) and parts[-1].lower() not in _COMPANY:
             named[key] += 1  # a name, not a shouted disclaimer
     if not seen or closeness is None:
@@ -83,8 +128,13 @@ def spelled_out(short: str, text: str, closeness: Callable[[str, list[str]], lis
     return names[0] if names else ""
 
 
-def phrases(question: str, text: str, vocabulary: Iterable[str], stem: Callable[[str], str],
-            closeness: Callable[[str, list[str]], list[float]] | None = None) -> list[str]:
+def phrases(
+    question: str,
+    text: str,
+    vocabulary: Iterable[str],
+    stem: Callable[[str], str],
+    closeness: Callable[[str, list[str]], list[float]] | None = None,
+) -> list[str]:
     """What the question's short forms stand for in this version ("direct messages"), where it says."""
     found = (spelled_out(s, text, closeness) for s in short_forms(question, vocabulary, stem))
     return list(dict.fromkeys(p for p in found if p))

@@ -1,43 +1,59 @@
 """Answers with verified citations: extractive by default, an LLM draft when one is configured."""
+
 from __future__ import annotations
 
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from ingest.records import Answer, ClauseChange
+from ingest.errors import InputError
 from qa import abstain, rank
 from qa.compare import align
 from qa.dates import dates_in
-from qa.records import Draft, Hit, Scope
+from qa.records import Answer, ChangeStatus, Citation, ClauseChange, Draft, Hit, Scope, Support
 from qa.retrieve import Ranking, Retriever, ScopeError, previous_version, tokenize
 from qa.verify import make_citation, verify
 from settings import Settings
 
+if TYPE_CHECKING:
+    from qa.llm import LLMAnswerer
+
 CHANGE_WORDS = re.compile(
-    r"\b(new|newly|chang\w*|before(?=\s*(?:[?.!,;)]|$|\d|the (?:update|change)|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b))|previous\w*|(?<!be )(?<!been )used to|no longer|drop\w*|add(?:s|ed|ing|itions?)?|remov\w*|"
+    r"\b(new|newly|chang\w*|"
+    r"before(?=\s*(?:[?.!,;)]|$|\d|the (?:update|change)|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b))|"
+    r"previous\w*|(?<!be )(?<!been )used to|no longer|drop\w*|add(?:s|ed|ing|itions?)?|remov\w*|"
     r"start\w*|always|recent\w*|updat\w*|differ\w*|since|anymore|compare\w*|versus|vs\.?|earlier|"
-    r"introduc\w*)\b", re.IGNORECASE)
+    r"introduc\w*)\b",
+    re.IGNORECASE,
+)
 # a sentence ends at . ! ? or ; and spaces, but not after an abbreviation ("e.g.", "i.e.", "U.S.", "Inc.")
-SENTENCE_END = re.compile(r"(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bU\.S\.)(?<!\bU\.K\.)(?<!\bInc\.)(?<!\bLtd\.)"
-                          r"(?<!\bNo\.)(?<!\bvs\.)(?<!\bcf\.)(?<!\bSt\.)(?<!\bCo\.)(?<!\bMr\.)(?<!\bMs\.)"
-                          r"(?<!\bDr\.)(?<=[.!?;])[\"”’)]*\s+")
-ABSTAIN_TEXT = ("The {name} policy (version {version}) does not address this question. The closest clauses "
-                "are listed as related, not cited.")
+SENTENCE_END = re.compile(
+    r"(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bU\.S\.)(?<!\bU\.K\.)(?<!\bInc\.)(?<!\bLtd\.)"
+    r"(?<!\bNo\.)(?<!\bvs\.)(?<!\bcf\.)(?<!\bSt\.)(?<!\bCo\.)(?<!\bMr\.)(?<!\bMs\.)"
+    r"(?<!\bDr\.)(?<=[.!?;])[\"”’)]*\s+"
+)
+ABSTAIN_TEXT = (
+    "The {name} policy (version {version}) does not address this question. The closest clauses "
+    "are listed as related, not cited."
+)
 ADDRESSED_TEXT = "{name} (version {version}) addresses this in {n} clause{s}:"
-PARTLY_TEXT = ("{name} (version {version}) talks about this, but none of these clauses clearly settles the "
-               "question; the closest {n} clause{s}:")
+PARTLY_TEXT = (
+    "{name} (version {version}) talks about this, but none of these clauses clearly settles the "
+    "question; the closest {n} clause{s}:"
+)
 NEVER_USES = " It never uses the word{s} {words}; if the policy has its own word for it, try that."
 DATED = "The question names a date, so this is version {version}; the newest is {newest}."
-ADDRESSED, PARTLY, NOT_ADDRESSED = "addressed", "partly", "not addressed"
-MAX_DROPPED = 1       # clauses of the previous version cited because they were removed
-MAX_REWORDED = 2      # earlier wordings cited for reworded clauses (the best-ranked); the rest get a note
-CHANGE_BOOST = 1.5    # in a change question, clauses that are new or reworded matter most
-COVER_FROM = 12       # a part of the question no cited clause touches is sought in this many ranked clauses
-COVER_EACH = 2        # ...and up to this many of the clauses that touch it are cited
+ADDRESSED, PARTLY, NOT_ADDRESSED = Support.ADDRESSED, Support.PARTLY, Support.NOT_ADDRESSED
+MAX_DROPPED = 1  # clauses of the previous version cited because they were removed
+MAX_REWORDED = 2  # earlier wordings cited for reworded clauses (the best-ranked); the rest get a note
+CHANGE_BOOST = 1.5  # in a change question, clauses that are new or reworded matter most
+COVER_FROM = 12  # a part of the question no cited clause touches is sought in this many ranked clauses
+COVER_EACH = 2  # ...and up to this many of the clauses that touch it are cited
 
 
-class QuestionError(ValueError):
+class QuestionError(InputError):
     """A question that cannot be asked as written; the message says why and what to do."""
 
 
@@ -49,8 +65,9 @@ def check_question(question: str, limit: int) -> str:
     if not re.search(r"\w", q):
         raise QuestionError("the question has no words; type what you want to know about the policy")
     if len(q) > limit:
-        raise QuestionError(f"the question is {len(q):,} characters; the limit is {limit:,}. Shorten it "
-                            "to the part you want answered")
+        raise QuestionError(
+            f"the question is {len(q):,} characters; the limit is {limit:,}. Shorten it to the part you want answered"
+        )
     return q
 
 
@@ -72,7 +89,7 @@ def sentences(text: str) -> list[str]:
     """The sentences of a clause, verbatim; abbreviations such as "e.g." do not end one."""
     out, start = [], 0
     for m in SENTENCE_END.finditer(text):
-        out.append(text[start:m.start()].strip() or text[start:m.end()].strip())
+        out.append(text[start : m.start()].strip() or text[start : m.end()].strip())
         start = m.end()
     out.append(text[start:].strip())
     return [x for x in out if x]
@@ -93,15 +110,16 @@ def best_quote(text: str, question: str, limit: int = 300) -> str:
 class Answerer:
     """Turns a question and a policy scope into an Answer whose every citation is checked."""
 
-    def __init__(self, settings: Settings, retriever: Retriever | None = None, llm=None):
+    def __init__(self, settings: Settings, retriever: Retriever | None = None, llm: LLMAnswerer | None = None):
         self.settings = settings
         self.retriever = retriever or Retriever(settings)
         self.llm = llm
         self._alignments: dict[tuple[str, str], dict[str, ClauseChange]] = {}
         self._removed: dict[tuple[str, str], set[str]] = {}
 
-    def ask(self, question: str, service: str, document: str = "", version: str = "", as_of: str = "",
-            id: str = "") -> Answer:
+    def ask(
+        self, question: str, *, service: str, document: str = "", version: str = "", as_of: str = "", id: str = ""
+    ) -> Answer:
         """Answer one question about one policy version (newest, as of a date, or named)."""
         t0 = time.perf_counter()
         q = check_question(question, self.settings.max_question_chars)
@@ -113,7 +131,8 @@ class Answerer:
         t1 = time.perf_counter()
         answer = self._compose(q, scope, ranking, earlier)
         if scope != newest:
-            answer = replace(answer, text=f"{answer.text}\n\n{DATED.format(version=scope.version, newest=newest.version)}")
+            dated = DATED.format(version=scope.version, newest=newest.version)
+            answer = replace(answer, text=f"{answer.text}\n\n{dated}")
         timings = {"retrieve_ms": round((t1 - t0) * 1000, 1), "total_ms": round((time.perf_counter() - t0) * 1000, 1)}
         return replace(answer, id=id, timings=timings)
 
@@ -124,6 +143,7 @@ class Answerer:
         earlier date, names the version to compare with. A date before the first indexed version is
         passed over (the newest version answers).
         """
+
         def at(day: str) -> Scope | None:
             try:
                 return self.retriever.resolve(newest.service, newest.document, as_of=day)
@@ -146,14 +166,17 @@ class Answerer:
         missing = self.unaddressed(q, scope, hits, ordered, prev)
         if support == NOT_ADDRESSED or missing is not None:
             return self._abstain(q, scope, hits, confidence, missing or [])
-        chosen = covering(select(ordered, self.retriever.models.cite_share), ordered, self.facets(q, scope))
+        chosen = covering(select(ordered, self.retriever.trained.cite_share), ordered, self.facets(q, scope))
         if self.llm is not None:
             drafted = self._llm_answer(q, scope, hits)
             if drafted is not None:
                 return replace(drafted, support=support, confidence=confidence)
             fallback = self._extractive(q, scope, chosen, prev, support)
-            return replace(fallback, backend="extractive (fallback: the LLM answer had no verifiable citation)",
-                           confidence=confidence)
+            return replace(
+                fallback,
+                backend="extractive (fallback: the LLM answer had no verifiable citation)",
+                confidence=confidence,
+            )
         return replace(self._extractive(q, scope, chosen, prev, support), confidence=confidence)
 
     def facets(self, q: str, scope: Scope) -> list[frozenset[str]]:
@@ -174,14 +197,15 @@ class Answerer:
 
     def support(self, confidence: float) -> str:
         """The answer state for an answerability probability (thresholds shipped with the model)."""
-        models = self.retriever.models
+        models = self.retriever.trained
         if confidence >= models.addressed:
             return ADDRESSED
         return PARTLY if confidence >= models.partly else NOT_ADDRESSED
 
     # extractive ----------------------------------------------------------------------------
-    def _extractive(self, q: str, scope: Scope, chosen: list[Hit], prev: Scope | None,
-                    support: str = ADDRESSED) -> Answer:
+    def _extractive(
+        self, q: str, scope: Scope, chosen: list[Hit], prev: Scope | None, support: str = ADDRESSED
+    ) -> Answer:
         cited = [make_citation(i + 1, h, best_quote(h.clause.text, q)) for i, h in enumerate(chosen)]
         head = ADDRESSED_TEXT if support == ADDRESSED else PARTLY_TEXT
         lines = [head.format(name=_name(scope), version=scope.version, n=len(cited), s="s" if len(cited) > 1 else "")]
@@ -192,31 +216,43 @@ class Answerer:
             extra, notes = self._change_citations(changes, len(cited), q)
             gone_hits, gone, gone_notes = self._dropped(q, prev, scope, len(cited) + len(extra))
             cited += extra + gone
-            changes += [ClauseChange("removed", h.clause.section, h.clause, None) for h in gone_hits]
-            which = f"the previous version ({prev.version})" if prev == self._previous(scope) else f"version {prev.version}"
+            changes += [ClauseChange(ChangeStatus.REMOVED, h.clause.section, h.clause, None) for h in gone_hits]
+            which = (
+                f"the previous version ({prev.version})" if prev == self._previous(scope) else f"version {prev.version}"
+            )
             lines += ["", f"Compared with {which}:"] + notes + gone_notes
         elif is_change_question(q):
             lines += ["", f"This is the first indexed version of {_name(scope)}; there is nothing earlier to compare."]
-        return Answer(q, scope.service, scope.document, scope.version, "\n".join(lines), tuple(cited),
-                      changes=tuple(changes), backend="extractive", support=support)
+        return Answer(
+            q,
+            scope.service,
+            scope.document,
+            scope.version,
+            "\n".join(lines),
+            tuple(cited),
+            changes=tuple(changes),
+            backend="extractive",
+            support=support,
+        )
 
-    def _change_citations(self, changes: list[ClauseChange], start: int, q: str):
-        extra, notes = [], []
+    def _change_citations(self, changes: list[ClauseChange], start: int, q: str) -> tuple[list[Citation], list[str]]:
+        extra: list[Citation] = []
+        notes: list[str] = []
         for i, ch in enumerate(changes, 1):
             if ch.status == "added":
                 notes.append(f"[{i}] is new: no earlier clause says this.")
             elif ch.status in ("same", "moved"):
-                notes.append(f"[{i}] is unchanged from {ch.old.version} ({ch.old.section}).")
+                notes.append(f"[{i}] is unchanged from {ch.before.version} ({ch.before.section}).")
             elif ch.status == "changed" and len(extra) >= MAX_REWORDED:
-                notes.append(f"[{i}] was reworded since {ch.old.version} ({ch.old.section}).")
+                notes.append(f"[{i}] was reworded since {ch.before.version} ({ch.before.section}).")
             elif ch.status == "changed":
                 n = start + len(extra) + 1
-                hit = Hit(ch.old, ch.similarity)
-                extra.append(make_citation(n, hit, best_quote(ch.old.text, q)))
-                notes.append(f"[{i}] was reworded; the {ch.old.version} wording was [{n}]: “{extra[-1].quote}”")
+                hit = Hit(ch.before, ch.similarity)
+                extra.append(make_citation(n, hit, best_quote(ch.before.text, q)))
+                notes.append(f"[{i}] was reworded; the {ch.before.version} wording was [{n}]: “{extra[-1].quote}”")
         return extra, notes
 
-    def _dropped(self, q: str, prev: Scope, scope: Scope, start: int):
+    def _dropped(self, q: str, prev: Scope, scope: Scope, start: int) -> tuple[list[Hit], list[Citation], list[str]]:
         """Clauses of the previous version on this question that the asked-about version no longer has."""
         self._changes_for(prev, scope, [])
         removed = self._removed[(prev.key, scope.key)]
@@ -226,9 +262,10 @@ class Answerer:
         return hits, cited, notes
 
     def _favour_changes(self, prev: Scope, scope: Scope, hits: list[Hit]) -> list[Hit]:
-        status = {ch.new.clause_id: ch.status for ch in self._changes_for(prev, scope, [h.clause.clause_id for h in hits])}
-        boosted = [replace(h, score=h.score * (CHANGE_BOOST if status.get(h.clause.clause_id) in ("added", "changed") else 1))
-                   for h in hits]
+        changes = self._changes_for(prev, scope, [h.clause.clause_id for h in hits])
+        status = {ch.after.clause_id: ch.status for ch in changes}
+        boost = {cid: CHANGE_BOOST if s in ("added", "changed") else 1 for cid, s in status.items()}
+        boosted = [replace(h, score=h.score * boost.get(h.clause.clause_id, 1)) for h in hits]
         return sorted(boosted, key=lambda h: h.score, reverse=True)
 
     def _previous(self, scope: Scope) -> Scope | None:
@@ -242,12 +279,13 @@ class Answerer:
             new = store.clauses(scope.service, scope.document, scope.version)
             changes = align(old, new)
             self._alignments[key] = {ch.new.clause_id: ch for ch in changes if ch.new is not None}
-            self._removed[key] = {ch.old.clause_id for ch in changes if ch.status == "removed"}
+            self._removed[key] = {ch.before.clause_id for ch in changes if ch.status == "removed"}
         return [self._alignments[key][cid] for cid in clause_ids if cid in self._alignments[key]]
 
     # abstain / llm -------------------------------------------------------------------------
-    def unaddressed(self, q: str, scope: Scope, hits: list[Hit], ordered: list[Hit],
-                    prev: Scope | None) -> list[str] | None:
+    def unaddressed(
+        self, q: str, scope: Scope, hits: list[Hit], ordered: list[Hit], prev: Scope | None
+    ) -> list[str] | None:
         """The word-level rule (qa/abstain.py): None when the version addresses the question; else the
         question's words it never uses (may be []). Kept beside the learned answerability, which on the
         dev and held-out sets caught almost no unanswerable question (docs/benchmarks.md)."""
@@ -258,25 +296,39 @@ class Answerer:
         words = abstain.keywords(q, scope, share, change_words)
         if not abstain.may_abstain(q, words, share.keys(), 0.0):  # every keyword is used: no model work
             return None
-        closest = self.retriever.closeness(q, [h.clause for h in hits[:abstain.SUPPORT_CLAUSES]])
+        closest = self.retriever.closeness(q, [h.clause for h in hits[: abstain.SUPPORT_CLAUSES]])
         if not abstain.may_abstain(q, words, share.keys(), closest):
             return None
         weight = abstain.weights(q, words, self.retriever.word_embedder.encode)
         before = self.retriever.search(topic_of(q), prev, k=abstain.SUPPORT_CLAUSES) if prev is not None else []
-        missing = abstain.unaddressed(q, weight, share.keys(), ordered, closest, before,
-                                      lambda word: self.retriever.nearest_word(scope, word))
+        missing = abstain.unaddressed(
+            q, weight, share.keys(), ordered, closest, before, lambda word: self.retriever.nearest_word(scope, word)
+        )
         return missing or None
 
-    def _abstain(self, q: str, scope: Scope, hits: list[Hit], confidence: float = 0.0,
-                 missing: list[str] = ()) -> Answer:
+    def _abstain(
+        self, q: str, scope: Scope, hits: list[Hit], confidence: float = 0.0, missing: Sequence[str] = ()
+    ) -> Answer:
         related = tuple(make_citation(i + 1, h, best_quote(h.clause.text, q)) for i, h in enumerate(hits[:3]))
         text = ABSTAIN_TEXT.format(name=_name(scope), version=scope.version)
         if missing:
             text += NEVER_USES.format(s="s" if len(missing) > 1 else "", words=", ".join(f"“{w}”" for w in missing[:3]))
-        return Answer(q, scope.service, scope.document, scope.version, text, (), abstained=True,
-                      related=related, backend="extractive", support=NOT_ADDRESSED, confidence=confidence)
+        return Answer(
+            q,
+            scope.service,
+            scope.document,
+            scope.version,
+            text,
+            (),
+            abstained=True,
+            related=related,
+            backend="extractive",
+            support=NOT_ADDRESSED,
+            confidence=confidence,
+        )
 
     def _llm_answer(self, q: str, scope: Scope, hits: list[Hit]) -> Answer | None:
+        assert self.llm is not None, "only called when an LLM is configured"
         draft: Draft = self.llm.draft(q, scope, hits)
         text, cited, dropped = verify(draft, hits)
         if not cited:
@@ -305,11 +357,17 @@ def covering(chosen: list[Hit], ranked: list[Hit], facets: list[frozenset[str]])
         return known[h.clause.clause_id]
 
     def fits(extra: Hit) -> bool:
-        return len(out) < rank.MAX_CITED and sum(len(h.clause.text) for h in out) + len(extra.clause.text) <= rank.CITED_CHARS
+        return (
+            len(out) < rank.MAX_CITED
+            and sum(len(h.clause.text) for h in out) + len(extra.clause.text) <= rank.CITED_CHARS
+        )
 
     def spare() -> list[Hit]:
-        return [h for h in out[1:] if not any(f <= words(h) and not any(f <= words(o) for o in out if o is not h)
-                                              for f in facets)]
+        return [
+            h
+            for h in out[1:]
+            if not any(f <= words(h) and not any(f <= words(o) for o in out if o is not h) for f in facets)
+        ]
 
     for facet in facets:
         if not out or any(facet <= words(h) for h in out):

@@ -1,14 +1,22 @@
 """Question batches: read .txt/.csv/.jsonl, answer each in input order, keep going past bad rows."""
+
 from __future__ import annotations
 
 import csv
 import json
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, TYPE_CHECKING
 
+from ingest.errors import InputError
 from ingest.loaders import decode
-from ingest.records import Answer
+from qa.export import render
+from qa.records import Answer
+
+if TYPE_CHECKING:
+    from qa.answer import Answerer
 
 
 @dataclass(frozen=True)
@@ -33,7 +41,7 @@ def parse_questions(text: str, kind: str) -> list[BatchItem]:
         return _csv_items(text)
     if kind == "jsonl":
         return [_json_item(line, str(i)) for i, line in enumerate((ln for ln in text.splitlines() if ln.strip()), 1)]
-    raise ValueError(f"questions file type {kind!r} is not supported; use .txt, .csv or .jsonl")
+    raise InputError(f"questions file type {kind!r} is not supported; use .txt, .csv or .jsonl")
 
 
 def _csv_items(text: str) -> list[BatchItem]:
@@ -62,15 +70,22 @@ def _read_rows(lines: list[str], start: int, header: list[str], items: list[Batc
                 break
             used = reader.line_num
             if cells:
-                items.append(_item(dict(zip(header, cells)), str(len(items) + 1)))
+                # a short row leaves its last columns empty; cells past the header have no name
+                items.append(_item(dict(zip(header, cells, strict=False)), str(len(items) + 1)))
         else:
             return len(lines)
     except csv.Error:
         pass  # an unclosed quote that reached the end of the file
     n = str(len(items) + 1)
-    first = dict(zip(header, next(csv.reader(lines[start + used:start + used + 1]), [])))
-    items.append(BatchItem(first.get("id") or n, "", error=f"row {n} (line {start + used + 1}) opens a quote it does not close, "
-                                        "so the rows after it would be read as its question; close the quote"))
+    first = dict(zip(header, next(csv.reader(lines[start + used : start + used + 1]), []), strict=False))
+    items.append(
+        BatchItem(
+            first.get("id") or n,
+            "",
+            error=f"row {n} (line {start + used + 1}) opens a quote it does "
+            "not close, so the rows after it would be read as its question; close the quote",
+        )
+    )
     return start + used + 1
 
 
@@ -94,13 +109,17 @@ def read_questions(path: Path) -> list[BatchItem]:
     """Batch items from a questions file; the type comes from its extension."""
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"{path}: no such questions file")
+        raise InputError(f"{path}: no such questions file")
     return parse_questions(decode(path.read_bytes(), str(path)), path.suffix or ".txt")
 
 
-def run_batch(items: list[BatchItem], ask: Callable[[BatchItem], Answer], default_service: str = "",
-              progress: Callable[[int, int], None] | None = None,
-              sink: Callable[[Answer], None] | None = None) -> list[Answer]:
+def run_batch(
+    items: list[BatchItem],
+    ask: Callable[[BatchItem], Answer],
+    default_service: str = "",
+    progress: Callable[[int, int], None] | None = None,
+    sink: Callable[[Answer], None] | None = None,
+) -> list[Answer]:
     """Answer every item in order; an item that fails gets an error record and the rest still run.
 
     `sink` is given each answer as soon as it exists, so an interrupted batch keeps what it did.
@@ -120,16 +139,16 @@ class JsonlSink:
     run that fails before answering anything (a damaged index) leaves no output behind."""
 
     def __init__(self, path: Path, append: bool):
-        self.path, self.mode, self._fh = Path(path), "a" if append else "w", None
+        self.path, self.mode = Path(path), "a" if append else "w"
+        self._fh: IO[str] | None = None
 
     def __call__(self, answer: Answer) -> None:
         """Write one answer and flush it to the file."""
         from qa.export import to_jsonl
 
-        if self._fh is None:
-            self._fh = self.path.open(self.mode, encoding="utf-8")
-        self._fh.write(to_jsonl([answer]))
-        self._fh.flush()
+        fh = self._fh = self._fh or self.path.open(self.mode, encoding="utf-8")
+        fh.write(to_jsonl([answer]))
+        fh.flush()
 
     def close(self) -> None:
         """Close the file (creating it empty when nothing was answered, as a finished run would)."""
@@ -154,6 +173,52 @@ def resume_jsonl(path: Path) -> set[str]:
     return {str(r.get("id", "")) for r in good}
 
 
+def answer_items(
+    answerer: Answerer,
+    items: list[BatchItem],
+    *,
+    service: str = "",
+    document: str = "",
+    as_of: str = "",
+    progress: Callable[[int, int], None] | None = None,
+    sink: Callable[[Answer], None] | None = None,
+) -> list[Answer]:
+    """Answer a batch; `service`, `document` and `as_of` are the defaults for rows that give none.
+
+    The default document belongs to the default service: a row that names its own service is asked
+    about its own document, or that service's default one, never the default service's document.
+    """
+
+    def ask(item: BatchItem) -> Answer:
+        own = item.document or ("" if item.service else document)
+        return answerer.ask(
+            item.question, service=item.service or service, document=own, as_of=item.as_of or as_of, id=item.id
+        )
+
+    return run_batch(items, ask, service, progress=progress, sink=sink)
+
+
+def check_output(output: Path, resume: bool = False) -> str:
+    """The output's format (from its extension), after checking that it can be written; fails at once,
+    not after every answer."""
+    fmt = output.suffix.lstrip(".")
+    render([], fmt)  # an unknown format is refused here
+    if resume and fmt != "jsonl":
+        raise InputError("--resume continues a .jsonl output; write the batch as .jsonl")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    if output.is_dir():
+        raise InputError(f"{output} is a folder; give -o a file name such as answers.csv")
+    with tempfile.NamedTemporaryFile(dir=output.parent, prefix=f".{output.name}.", suffix=".probe"):
+        pass
+    return fmt
+
+
+def write_answers(answers: list[Answer], output: Path) -> Path:
+    """Write answers to a file in the format its extension names."""
+    output.write_text(render(answers, output.suffix), encoding="utf-8")
+    return output
+
+
 def _one(item: BatchItem, ask: Callable[[BatchItem], Answer], default_service: str) -> Answer:
     if not item.error and not (item.service or default_service):
         item = BatchItem(item.id, item.question, error="no service: add a service column or pass --service")
@@ -161,5 +226,5 @@ def _one(item: BatchItem, ask: Callable[[BatchItem], Answer], default_service: s
         return Answer(item.question, item.service, item.document, "", "", abstained=True, id=item.id, error=item.error)
     try:
         return ask(item)
-    except ValueError as exc:
+    except InputError as exc:  # about this row; a damaged index or model stops the whole run
         return Answer(item.question, item.service, item.document, "", "", abstained=True, id=item.id, error=str(exc))

@@ -1,11 +1,13 @@
 """Pure clause alignment between two versions: same, moved, changed (with a word diff), added, removed."""
+
 from __future__ import annotations
 
 import difflib
 import re
 from collections import Counter, defaultdict
 
-from ingest.records import Clause, ClauseChange
+from ingest.records import Clause
+from qa.records import ChangeStatus, ClauseChange
 
 WORD = re.compile(r"\w+(?:['’]\w+)?", re.UNICODE)
 MATCH_AT = 0.5  # word-set similarity at which two clauses count as one clause reworded
@@ -52,17 +54,19 @@ def align(old: list[Clause], new: list[Clause]) -> list[ClauseChange]:
     for c in new:
         twins = [o for o in by_hash.get(c.content_hash, []) if o.clause_id not in used]
         if twins:
-            o = min(twins, key=lambda o: (_section_key(o.section) != _section_key(c.section), abs(o.ordinal - c.ordinal)))
+            o = min(
+                twins, key=lambda o: (_section_key(o.section) != _section_key(c.section), abs(o.ordinal - c.ordinal))
+            )
             used.add(o.clause_id)
             moved = _section_key(o.section) != _section_key(c.section)
-            pairs[c.clause_id] = ClauseChange("moved" if moved else "same", c.section, o, c, 1.0)
+            pairs[c.clause_id] = ClauseChange(ChangeStatus.MOVED if moved else ChangeStatus.SAME, c.section, o, c, 1.0)
     rest_old = [o for o in old if o.clause_id not in used]
     rest_new = [c for c in new if c.clause_id not in pairs]
     for score, o, c in _best_pairs(rest_old, rest_new):
-        pairs[c.clause_id] = ClauseChange("changed", c.section, o, c, score, word_diff(o.text, c.text))
+        pairs[c.clause_id] = ClauseChange(ChangeStatus.CHANGED, c.section, o, c, score, word_diff(o.text, c.text))
         used.add(o.clause_id)
-    out = [pairs.get(c.clause_id) or ClauseChange("added", c.section, None, c) for c in new]
-    removed = [ClauseChange("removed", o.section, o, None) for o in old if o.clause_id not in used]
+    out = [pairs.get(c.clause_id) or ClauseChange(ChangeStatus.ADDED, c.section, None, c) for c in new]
+    removed = [ClauseChange(ChangeStatus.REMOVED, o.section, o, None) for o in old if o.clause_id not in used]
     return _interleave(out, removed)
 
 
@@ -72,7 +76,7 @@ def _best_pairs(old: list[Clause], new: list[Clause]) -> list[tuple[float, Claus
     candidates = []
     for c in new:
         wc = words(c.text)
-        for o, w in zip(old, wo):
+        for o, w in zip(old, wo, strict=True):
             if wc and w:
                 s = 2 * len(wc & w) / (len(wc) + len(w))
                 if s >= MATCH_AT:
@@ -80,7 +84,8 @@ def _best_pairs(old: list[Clause], new: list[Clause]) -> list[tuple[float, Claus
     taken_o, taken_c, out = set(), set(), []
     for s, o, c in sorted(candidates, key=lambda t: -t[0]):
         if o.clause_id not in taken_o and c.clause_id not in taken_c:
-            taken_o.add(o.clause_id), taken_c.add(c.clause_id)
+            taken_o.add(o.clause_id)
+            taken_c.add(c.clause_id)
             out.append((min(s, 1.0), o, c))
     return out
 
@@ -90,7 +95,7 @@ def _interleave(changes: list[ClauseChange], removed: list[ClauseChange]) -> lis
     anchor = {ch.old.ordinal: i for i, ch in enumerate(changes) if ch.old is not None}
     slots: dict[int, list[ClauseChange]] = defaultdict(list)
     for r in removed:
-        before = [o for o in anchor if o < r.old.ordinal]
+        before = [o for o in anchor if o < r.before.ordinal]
         slots[anchor[max(before)] if before else -1].append(r)
     out = list(slots.get(-1, []))
     for i, ch in enumerate(changes):
@@ -113,9 +118,13 @@ def render_diff(diff: tuple[tuple[str, str], ...]) -> str:
 def report_markdown(changes: list[ClauseChange], old_name: str, new_name: str, include_same: bool = False) -> str:
     """A change report grouped by section, with counts at the top."""
     n = counts(changes)
-    lines = [f"# What changed: {old_name} → {new_name}", "",
-             f"**{n['added']} added, {n['removed']} removed, {n['changed']} changed, {n['moved']} moved, "
-             f"{n['same']} unchanged** clauses.", ""]
+    lines = [
+        f"# What changed: {old_name} → {new_name}",
+        "",
+        f"**{n['added']} added, {n['removed']} removed, {n['changed']} changed, {n['moved']} moved, "
+        f"{n['same']} unchanged** clauses.",
+        "",
+    ]
     section = None
     for ch in changes:
         if ch.status == "same" and not include_same:
@@ -127,14 +136,17 @@ def report_markdown(changes: list[ClauseChange], old_name: str, new_name: str, i
     return "\n".join(lines).rstrip() + "\n"
 
 
+def _one(text: str) -> str:
+    return " ".join(text.split())
+
+
 def _line(ch: ClauseChange) -> str:
-    one = lambda t: " ".join(t.split())  # noqa: E731
-    if ch.status == "added":
-        return f"- **Added:** {one(ch.new.text)}\n"
-    if ch.status == "removed":
-        return f"- **Removed** (was in {ch.old.section}): {one(ch.old.text)}\n"
-    if ch.status == "moved":
-        return f"- **Moved** from {ch.old.section}: {one(ch.new.text)}\n"
-    if ch.status == "changed":
+    if ch.status == ChangeStatus.ADDED:
+        return f"- **Added:** {_one(ch.after.text)}\n"
+    if ch.status == ChangeStatus.REMOVED:
+        return f"- **Removed** (was in {ch.before.section}): {_one(ch.before.text)}\n"
+    if ch.status == ChangeStatus.MOVED:
+        return f"- **Moved** from {ch.before.section}: {_one(ch.after.text)}\n"
+    if ch.status == ChangeStatus.CHANGED:
         return f"- **Changed:** {render_diff(ch.diff)}\n"
-    return f"- Unchanged: {one(ch.new.text)}\n"
+    return f"- Unchanged: {_one(ch.after.text)}\n"

@@ -3,21 +3,25 @@
 A question that names a date is about the version in effect then, unless the user picked a version
 or an "as of" date themselves; "since DATE" names the earlier side of a comparison.
 """
+
 from __future__ import annotations
 
 import calendar
 import re
 from dataclasses import dataclass
 
-_MONTH = (r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
-          r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?")
+_MONTH = (
+    r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+)
 _YEAR = r"(?:19|20)\d\d"
 _DATE = re.compile(
     rf"(?P<since>\bsince\s+(?:the\s+)?)?(?:"
     rf"\b(?P<iso>{_YEAR}-\d\d-\d\d)\b"
     rf"|\b(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<m1>{_MONTH})\.?,?\s+(?P<y1>{_YEAR})\b"
     rf"|\b(?P<m2>{_MONTH})\.?(?:\s+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\b)?(?:,?\s+(?P<y2>{_YEAR}))?\b)",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 _MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 
 
@@ -33,23 +37,23 @@ class Mention:
 def dates_in(question: str) -> list[Mention]:
     """The dates a question names, in order. A month and day without a year take the next year named
     ("Aug 7 and Aug 11 2023"); a month alone, or a bare year, names no date ("may I ...", "in 2023")."""
-    found = []
+    found: list[tuple[str | None, tuple[int, int | None] | None, int | None, bool]] = []
     for m in _DATE.finditer(question):
         since = bool(m.group("since"))
         if m.group("iso"):
-            found.append([m.group("iso"), None, None, since])
+            found.append((m.group("iso"), None, None, since))
             continue
         month = _MONTHS.index((m.group("m1") or m.group("m2"))[:3].lower()) + 1
         day, year = m.group("d1") or m.group("d2"), m.group("y1") or m.group("y2")
         if day or year:
-            found.append([None, (month, int(day) if day else None), int(year) if year else None, since])
+            found.append((None, (month, int(day) if day else None), int(year) if year else None, since))
     out: list[Mention] = []
     for i, (iso, month_day, year, since) in enumerate(found):
         if iso:
             out.append(Mention(iso, since))
             continue
-        year = year or next((f[2] for f in found[i + 1:] if f[2]), None)
-        if year is None:
+        year = year or next((f[2] for f in found[i + 1 :] if f[2]), None)
+        if year is None or month_day is None:
             continue
         month, day = month_day
         last = calendar.monthrange(year, month)[1]

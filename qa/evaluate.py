@@ -1,4 +1,5 @@
 """Score answers against a gold file (the format of ../shared/questions/dev.yaml)."""
+
 from __future__ import annotations
 
 import re
@@ -7,7 +8,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.records import Answer
+from ingest.errors import InputError
+from qa.records import Answer
 
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " "})
 
@@ -34,24 +36,32 @@ class GoldItem:
 
 
 def load_gold(path: Path) -> list[GoldItem]:
-    """Gold items from a YAML file; a malformed item is a ValueError naming it."""
+    """Gold items from a YAML file; a malformed item is an InputError naming it."""
     import yaml
 
     items = []
     for i, raw in enumerate(yaml.safe_load(Path(path).read_text("utf-8")) or []):
         try:
-            items.append(GoldItem(str(raw.get("id", i)), raw["question"], raw["service"],
-                                  raw.get("document", ""), str(raw.get("as_of") or ""), raw.get("kind", "lookup"),
-                                  bool(raw.get("answerable", True)),
-                                  tuple((e["version"], e["quote"]) for e in raw.get("evidence") or [])))
+            items.append(
+                GoldItem(
+                    str(raw.get("id", i)),
+                    raw["question"],
+                    raw["service"],
+                    raw.get("document", ""),
+                    str(raw.get("as_of") or ""),
+                    raw.get("kind", "lookup"),
+                    bool(raw.get("answerable", True)),
+                    tuple((e["version"], e["quote"]) for e in raw.get("evidence") or []),
+                )
+            )
         except (KeyError, TypeError, AttributeError) as exc:
-            raise ValueError(f"{path}: gold item {i + 1} is malformed ({exc})") from None
+            raise InputError(f"{path}: gold item {i + 1} is malformed ({exc})") from None
     return items
 
 
 def _found(quote: str, version: str, answer: Answer) -> bool:
     q = norm(quote).rstrip(".")
-    return any(f"{c.service}/{c.document}@{c.version}" == version and q in norm(c.text) for c in answer.citations)
+    return any(c.version_key == version and q in norm(c.text) for c in answer.citations)
 
 
 def score(items: list[GoldItem], answers: Iterable[Answer], clean_text: Callable[[str, str, str], str]) -> dict:
@@ -59,7 +69,7 @@ def score(items: list[GoldItem], answers: Iterable[Answer], clean_text: Callable
     answers = list(answers)
     quotes = found = answerable = supported = unans = abstain_ok = false_abstain = 0
     cites = faithful = chars = answered = 0
-    for item, ans in zip(items, answers):
+    for item, ans in zip(items, answers, strict=True):
         if item.answerable:
             answerable += 1
             hits = [_found(q, v, ans) for v, q in item.evidence]
@@ -77,15 +87,25 @@ def score(items: list[GoldItem], answers: Iterable[Answer], clean_text: Callable
         if not ans.abstained:
             answered += 1
             chars += sum(len(c.text) for c in ans.citations)
-    ratio = lambda a, b: round(a / b, 3) if b else 0.0  # noqa: E731
-    return {"questions": len(items), "evidence_recall": ratio(found, quotes),
-            "fully_supported": ratio(supported, answerable), "abstain_correct": ratio(abstain_ok, unans),
-            "false_abstain": ratio(false_abstain, answerable), "faithful": ratio(faithful, cites) if cites else 1.0,
-            "cited_chars": round(chars / answered) if answered else 0}
+    return {
+        "questions": len(items),
+        "evidence_recall": ratio(found, quotes),
+        "fully_supported": ratio(supported, answerable),
+        "abstain_correct": ratio(abstain_ok, unans),
+        "false_abstain": ratio(false_abstain, answerable),
+        "faithful": ratio(faithful, cites) if cites else 1.0,
+        "cited_chars": round(chars / answered) if answered else 0,
+    }
 
 
-GOALS = {"evidence_recall": "≥ 0.85", "fully_supported": "≥ 0.75", "abstain_correct": "≥ 0.75",
-         "false_abstain": "≤ 0.05", "faithful": "= 1.00", "cited_chars": "≤ 1500"}
+GOALS = {
+    "evidence_recall": "≥ 0.85",
+    "fully_supported": "≥ 0.75",
+    "abstain_correct": "≥ 0.75",
+    "false_abstain": "≤ 0.05",
+    "faithful": "= 1.00",
+    "cited_chars": "≤ 1500",
+}
 
 
 def table(rows: dict[str, dict]) -> str:
@@ -98,12 +118,17 @@ def table(rows: dict[str, dict]) -> str:
     return "\n".join(out)
 
 
+def ratio(a: float, b: float) -> float:
+    """a / b to three places, or 0 when there is nothing to divide by."""
+    return round(a / b, 3) if b else 0.0
+
+
 def run_gold(items: list[GoldItem], answer: Callable[[GoldItem], Answer]) -> list[Answer]:
     """Answer every gold item; a scope error becomes an abstention so one bad item cannot stop a run."""
     out = []
     for it in items:
         try:
             out.append(answer(it))
-        except ValueError as exc:
+        except InputError as exc:
             out.append(Answer(it.question, it.service, it.document, "", str(exc), abstained=True, error=str(exc)))
     return out

@@ -1,4 +1,5 @@
 """Pure exporters: Answer records to JSONL, JSON, CSV or Markdown (the contract of DESIGN.md)."""
+
 from __future__ import annotations
 
 import csv
@@ -6,11 +7,13 @@ import io
 import json
 from collections.abc import Iterable
 
-from ingest.records import Answer, ClauseChange
+from ingest.errors import InputError
+from qa.records import Answer, ClauseChange
 
 FORMATS = ("jsonl", "json", "csv", "md")
-CSV_FIELDS = ["id", "question", "service", "document", "version", "answer", "abstained", "support", "confidence", "n",
-              "section", "clause_id", "quote", "text", "source", "changes", "error"]
+ANSWER_FIELDS = ("id", "question", "service", "document", "version", "answer", "abstained", "support", "confidence")
+CITATION_FIELDS = ("n", "section", "clause_id", "quote", "text", "source")
+CSV_FIELDS = [*ANSWER_FIELDS, *CITATION_FIELDS, "changes", "error"]  # one row per citation
 
 
 def to_jsonl(answers: Iterable[Answer]) -> str:
@@ -30,13 +33,11 @@ def to_csv(answers: Iterable[Answer]) -> str:
     w.writeheader()
     for a in answers:
         d = a.to_dict()
-        base = {k: d[k] for k in ("id", "question", "service", "document", "version", "answer", "abstained",
-                                  "support", "confidence")}
+        base = {k: d[k] for k in ANSWER_FIELDS}
         base["error"] = d.get("error", "")  # a failed row must not read as "does not address"
         base["changes"] = json.dumps(d["changes"], ensure_ascii=False) if d["changes"] else ""
         for c in d["citations"] or [{}]:
-            row = {**base, **{k: c.get(k, "") for k in ("n", "section", "clause_id", "quote", "text", "source")},
-                   "version": c.get("version", base["version"])}
+            row = {**base, **{k: c.get(k, "") for k in CITATION_FIELDS}, "version": c.get("version", base["version"])}
             w.writerow({k: _inert(v) for k, v in row.items()})
     return buf.getvalue()
 
@@ -50,14 +51,23 @@ def to_markdown(answers: Iterable[Answer]) -> str:
     """A readable report: each question, its answer, and its cited clauses with their quotes."""
     out = ["# ClauseCite answers", ""]
     for a in answers:
-        out += [f"## {a.id + ': ' if a.id else ''}{_one_line(a.question)}", "",
-                f"*{a.service}/{a.document} @ {a.version}* — {a.support or ('error' if a.error else 'not addressed' if a.abstained else 'answered')}"
-                f" (confidence {a.confidence:.2f})", ""]
+        out += [
+            f"## {a.id + ': ' if a.id else ''}{_one_line(a.question)}",
+            "",
+            f"*{a.service}/{a.document} @ {a.version}* — {a.state or 'answered'} (confidence {a.confidence:.2f})",
+            "",
+        ]
         out += [f"**Error:** {_one_line(a.error)}", ""] if a.error else []
         out += [_quote_block(a.text), ""]
         for c in a.citations:
-            out += [f"**[{c.n}]** {c.service}/{c.document} @ {c.version}, {c.section or 'Preamble'} "
-                    f"(`{c.clause_id}`)", "", _quote_block(c.text), "", f"Quoted: “{c.quote}”", ""]
+            out += [
+                f"**[{c.n}]** {c.service}/{c.document} @ {c.version}, {c.section or 'Preamble'} (`{c.clause_id}`)",
+                "",
+                _quote_block(c.text),
+                "",
+                f"Quoted: “{c.quote}”",
+                "",
+            ]
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -74,12 +84,23 @@ def render(answers: list[Answer], fmt: str) -> str:
     fmt = fmt.lower().lstrip(".")
     fmt = "md" if fmt == "markdown" else fmt
     if fmt not in FORMATS:
-        raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
+        raise InputError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
     return {"jsonl": to_jsonl, "json": to_json, "csv": to_csv, "md": to_markdown}[fmt](answers)
 
 
-CHANGE_FIELDS = ["status", "section", "old_version", "old_section", "old_clause_id", "old_text",
-                 "new_version", "new_clause_id", "new_text", "similarity", "diff"]
+CHANGE_FIELDS = [
+    "status",
+    "section",
+    "old_version",
+    "old_section",
+    "old_clause_id",
+    "old_text",
+    "new_version",
+    "new_clause_id",
+    "new_text",
+    "similarity",
+    "diff",
+]
 
 
 def changes_csv(changes: Iterable[ClauseChange], include_same: bool = False) -> str:
@@ -91,11 +112,18 @@ def changes_csv(changes: Iterable[ClauseChange], include_same: bool = False) -> 
         if ch.status == "same" and not include_same:
             continue
         old, new = ch.old, ch.new
-        row = {"status": ch.status, "section": ch.section,
-               "old_version": old.version if old else "", "old_section": old.section if old else "",
-               "old_clause_id": old.clause_id if old else "", "old_text": old.text if old else "",
-               "new_version": new.version if new else "", "new_clause_id": new.clause_id if new else "",
-               "new_text": new.text if new else "", "similarity": round(ch.similarity, 3),
-               "diff": " ".join(f"[{op}{t}]" if op != "=" else t for op, t in ch.diff if t)}
+        row = {
+            "status": ch.status,
+            "section": ch.section,
+            "old_version": old.version if old else "",
+            "old_section": old.section if old else "",
+            "old_clause_id": old.clause_id if old else "",
+            "old_text": old.text if old else "",
+            "new_version": new.version if new else "",
+            "new_clause_id": new.clause_id if new else "",
+            "new_text": new.text if new else "",
+            "similarity": round(ch.similarity, 3),
+            "diff": " ".join(f"[{op}{t}]" if op != "=" else t for op, t in ch.diff if t),
+        }
         w.writerow({k: _inert(v) for k, v in row.items()})
     return buf.getvalue()

@@ -1,4 +1,5 @@
 """The Atom feed of new policy versions (`data/changes.atom`): entries kept as JSON, rendered as Atom."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -10,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ingest.files import write_atomic
+from ingest.store import StoreError
 
 ATOM = "http://www.w3.org/2005/Atom"
 FEED_FILE = "changes.atom"
@@ -58,7 +60,7 @@ def load_entries(data_dir: Path) -> list[FeedEntry]:
     try:
         return [FeedEntry(**row) for row in json.loads(path.read_text("utf-8"))]
     except (ValueError, TypeError) as exc:
-        raise ValueError(f"{path} is unreadable ({exc}); delete it to start the feed again") from None
+        raise StoreError(f"{path} is unreadable ({exc}); delete it to start the feed again") from None
 
 
 def add_entries(data_dir: Path, entries: list[FeedEntry]) -> Path:

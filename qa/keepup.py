@@ -1,5 +1,6 @@
 """`check`: fetch every remembered source, index a version only when its clean text changed, and for
 each new version write the clause-level change report and an entry of the Atom feed."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -7,10 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.embedder import Embedder
+from ingest.errors import ClauseCiteError
 from ingest.fetch import SourceEntry, fetch_one
 from ingest.files import write_atomic
 from ingest.pipeline import ingest, open_store
-from ingest.store import StoreError
 from ingest.watch import WatchedSource, fetch_policy, load_sources, pick_date, same_text, today
 from qa.compare import align, counts, report_markdown
 from qa.feed import FeedEntry, add_entries, feed_path, now, write_feed
@@ -46,15 +47,20 @@ class CheckLine:
         return f"{name}: new version {self.version}: {self.added} added, {self.removed} removed, {self.changed} changed"
 
 
-def check(settings: Settings, *, services: tuple[str, ...] = (), embedder: Embedder | None = None,
-          progress: Callable[[CheckLine], None] | None = None) -> list[CheckLine]:
+def check(
+    settings: Settings,
+    *,
+    services: tuple[str, ...] = (),
+    embedder: Embedder | None = None,
+    progress: Callable[[CheckLine], None] | None = None,
+) -> list[CheckLine]:
     """Check every remembered source (or those of `services`); a failure is one line, the rest still run."""
     sources = [s for s in load_sources(settings.data_dir) if not services or s.service in services]
     lines = []
     for src in sources:
         try:
             line = _check_one(src, settings, embedder)
-        except (ValueError, StoreError, OSError) as exc:
+        except (ClauseCiteError, OSError) as exc:  # this source failed; the others still run
             line = CheckLine(src, FAILED, reason=str(exc))
         lines.append(line)
         if progress is not None:
@@ -86,8 +92,9 @@ def _check_one(src: WatchedSource, settings: Settings, embedder: Embedder | None
 
 def _index(src: WatchedSource, path: Path, date: str, settings: Settings, embedder: Embedder | None) -> CheckLine:
     """Index one new version, then write its change report against the version before it."""
-    ingest([path], settings, service=src.service, document=src.document, version=date, embedder=embedder,
-           source=src.url)
+    ingest(
+        [path], settings, service=src.service, document=src.document, version=date, embedder=embedder, source=src.url
+    )
     store = open_store(settings)
     earlier = [v.version for v in store.versions(src.service, src.document) if v.version < date]
     if not earlier:
@@ -98,11 +105,23 @@ def _index(src: WatchedSource, path: Path, date: str, settings: Settings, embedd
     report = settings.data_dir / "changes" / src.service / src.document / f"{previous}_to_{date}.md"
     write_atomic(report, report_markdown(changes, old, new).encode("utf-8"))
     n = counts(changes)
-    sections = tuple(dict.fromkeys(ch.section or "(no section)" for ch in changes if ch.status not in ("same", "moved")))
+    sections = tuple(
+        dict.fromkeys(ch.section or "(no section)" for ch in changes if ch.status not in ("same", "moved"))
+    )
     return CheckLine(src, NEW, date, previous, n["added"], n["removed"], n["changed"], sections, str(report))
 
 
 def _entry(line: CheckLine) -> FeedEntry:
     s = line.source
-    return FeedEntry(s.service, s.document, line.version, line.previous, now(), s.url,
-                     line.added, line.removed, line.changed, list(line.sections))
+    return FeedEntry(
+        s.service,
+        s.document,
+        line.version,
+        line.previous,
+        now(),
+        s.url,
+        line.added,
+        line.removed,
+        line.changed,
+        list(line.sections),
+    )

@@ -1,4 +1,5 @@
 """ClauseCite's retriever as a LangChain BaseRetriever, for use inside other people's chains."""
+
 from __future__ import annotations
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -20,7 +21,15 @@ class ClauseRetriever(BaseRetriever):
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         hits = self.retriever.search(query, self.scope, k=self.k)
-        return [Document(page_content=h.clause.text, id=h.clause.clause_id,
-                         metadata={**{k: v for k, v in h.clause.to_dict().items() if k not in ("text", "heading_path")},
-                                   "heading_path": " › ".join(h.clause.heading_path), "score": h.score})
-                for h in hits]
+        return [
+            Document(
+                page_content=h.clause.text,
+                id=h.clause.clause_id,
+                metadata={
+                    **{k: v for k, v in h.clause.to_dict().items() if k not in ("text", "heading_path")},
+                    "heading_path": " › ".join(h.clause.heading_path),
+                    "score": h.score,
+                },
+            )
+            for h in hits
+        ]

@@ -5,6 +5,7 @@ bi-encoder, BM25, the section heading, word coverage), trained by `train/` on Cl
 labelled questions over other companies' policies and stored as JSON in `models/`. Every model
 file is checked against the sha256 in `models/manifest.json` before it is used.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -15,13 +16,14 @@ from pathlib import Path
 
 import numpy as np
 
+from ingest.errors import ClauseCiteError
 from ingest.records import Clause
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
 REBUILD = "rebuild it with `make model` (about 45 minutes) or restore it with `git checkout -- models/`"
 
 
-class ModelError(RuntimeError):
+class ModelError(ClauseCiteError, RuntimeError):
     """A model file is missing or damaged; the message names it and says how to rebuild it."""
 
 
@@ -30,17 +32,29 @@ class Candidate:
     """One candidate clause with the signals retrieval found for it."""
 
     clause: Clause
-    dense: float            # cosine of question and clause (bi-encoder)
-    bm25: float             # BM25 score of the clause with its section and lead-in (0 when absent)
-    section: float          # cosine of question and section heading
-    dense_rank: int         # 0-based rank among the version's clauses by `dense`
-    bm25_rank: int          # 0-based rank by `bm25` (a large number when absent)
-    coverage: float         # share of the question's words in the clause, its section or lead-in
+    dense: float  # cosine of question and clause (bi-encoder)
+    bm25: float  # BM25 score of the clause with its section and lead-in (0 when absent)
+    section: float  # cosine of question and section heading
+    dense_rank: int  # 0-based rank among the version's clauses by `dense`
+    bm25_rank: int  # 0-based rank by `bm25` (a large number when absent)
+    coverage: float  # share of the question's words in the clause, its section or lead-in
     heading_coverage: float  # share of the question's words in its section heading
 
 
-RANKER_FEATURES = ("dense", "dense_gap", "dense_rank", "bm25_norm", "bm25_log", "bm25_rank", "section",
-                   "section_gap", "coverage", "heading_coverage", "length", "is_item")
+RANKER_FEATURES = (
+    "dense",
+    "dense_gap",
+    "dense_rank",
+    "bm25_norm",
+    "bm25_log",
+    "bm25_rank",
+    "section",
+    "section_gap",
+    "coverage",
+    "heading_coverage",
+    "length",
+    "is_item",
+)
 ANSWER_FEATURES = ("p1", "p2", "p3", "dense1", "coverage1", "vocabulary", "words", "bm25_log1", "reader1", "reader_top")
 READ = 3  # the cross-encoder reads the question with this many of the best-ranked clauses
 
@@ -52,27 +66,47 @@ def ranker_features(cands: list[Candidate]) -> np.ndarray:
     dense = np.array([c.dense for c in cands])
     bm25 = np.array([c.bm25 for c in cands])
     section = np.array([c.section for c in cands])
-    rows = np.column_stack([
-        dense, dense - dense.max(), [1 / (1 + c.dense_rank) for c in cands],
-        bm25 / bm25.max() if bm25.max() > 0 else np.zeros_like(bm25), np.log1p(bm25),
-        [1 / (1 + c.bm25_rank) for c in cands], section, section - section.max(),
-        [c.coverage for c in cands], [c.heading_coverage for c in cands],
-        [math.log(1 + len(c.clause.text)) / 7 for c in cands],
-        [1.0 if c.clause.kind in ("bullet", "row") else 0.0 for c in cands],
-    ])
+    rows = np.column_stack(
+        [
+            dense,
+            dense - dense.max(),
+            [1 / (1 + c.dense_rank) for c in cands],
+            bm25 / bm25.max() if bm25.max() > 0 else np.zeros_like(bm25),
+            np.log1p(bm25),
+            [1 / (1 + c.bm25_rank) for c in cands],
+            section,
+            section - section.max(),
+            [c.coverage for c in cands],
+            [c.heading_coverage for c in cands],
+            [math.log(1 + len(c.clause.text)) / 7 for c in cands],
+            [1.0 if c.clause.kind in ("bullet", "row") else 0.0 for c in cands],
+        ]
+    )
     return rows.astype(np.float32)
 
 
-def answer_features(probs: np.ndarray, cands: list[Candidate], vocabulary: float, words: int,
-                    read: np.ndarray) -> np.ndarray:
+def answer_features(
+    probs: np.ndarray, cands: list[Candidate], vocabulary: float, words: int, read: np.ndarray
+) -> np.ndarray:
     """ANSWER_FEATURES of one question from its candidates, their ranker probabilities and the
     cross-encoder's reading of the READ best-ranked ones (`read`, in ranked order)."""
     p = list(np.sort(probs)[::-1][:3]) + [0.0] * 3
     order = np.argsort(-probs)[:3]
-    return np.array([p[0], p[1], p[2], max((c.dense for c in cands), default=0.0),
-                     max((cands[i].coverage for i in order), default=0.0), vocabulary, math.log1p(words),
-                     math.log1p(max((c.bm25 for c in cands), default=0.0)),
-                     float(read.max()) if len(read) else 0.0, float(read[0]) if len(read) else 0.0], np.float32)
+    return np.array(
+        [
+            p[0],
+            p[1],
+            p[2],
+            max((c.dense for c in cands), default=0.0),
+            max((cands[i].coverage for i in order), default=0.0),
+            vocabulary,
+            math.log1p(words),
+            math.log1p(max((c.bm25 for c in cands), default=0.0)),
+            float(read.max()) if len(read) else 0.0,
+            float(read[0]) if len(read) else 0.0,
+        ],
+        np.float32,
+    )
 
 
 def blended(probs: np.ndarray, top: np.ndarray, top_scores: np.ndarray) -> np.ndarray:
@@ -94,12 +128,13 @@ class Reader:
     MAX_TOKENS = 128
 
     def __init__(self, weights: Path):
+        from ingest.embedder import model_path, offline
+
+        offline()  # before transformers is imported, which reads the environment once
         import torch
         from safetensors.torch import load_file
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
         from transformers.utils import logging
-
-        from ingest.embedder import model_path
 
         logging.set_verbosity_error()  # the head is "newly initialised" until the shipped weights load
         base = model_path("all-MiniLM-L6-v2")
@@ -116,8 +151,14 @@ class Reader:
         """Probabilities, one per text."""
         if not texts:
             return np.zeros(0, np.float32)
-        enc = self.tokenizer([question] * len(texts), texts, truncation="only_second", max_length=self.MAX_TOKENS,
-                             padding=True, return_tensors="pt")
+        enc = self.tokenizer(
+            [question] * len(texts),
+            texts,
+            truncation="only_second",
+            max_length=self.MAX_TOKENS,
+            padding=True,
+            return_tensors="pt",
+        )
         with self._torch.inference_mode():
             logits = self.model(**enc).logits[:, 0]
         return self._torch.sigmoid(logits).numpy().astype(np.float32)
@@ -143,8 +184,12 @@ class Network:
 
     def to_dict(self) -> dict:
         """A JSON-ready form (what `train/` writes)."""
-        return {"features": list(self.features), "mean": self.mean.tolist(), "scale": self.scale.tolist(),
-                "layers": [{"w": w.tolist(), "b": b.tolist()} for w, b in self.layers]}
+        return {
+            "features": list(self.features),
+            "mean": self.mean.tolist(),
+            "scale": self.scale.tolist(),
+            "layers": [{"w": w.tolist(), "b": b.tolist()} for w, b in self.layers],
+        }
 
     @classmethod
     def from_dict(cls, d: dict) -> Network:
@@ -160,11 +205,11 @@ class Models:
     ranker: Network
     answerable: Network
     addressed: float  # p(answerable) at or above this: the policy addresses the question
-    partly: float     # at or above this (and below `addressed`): it talks about it, without settling it
+    partly: float  # at or above this (and below `addressed`): it talks about it, without settling it
     cite_share: float  # a clause is cited when its relevance is at least this share of the best one
-    encoder: Path     # the fine-tuned bi-encoder's folder
-    reader: Reader    # the cross-encoder
-    blend: Network    # the final order of the READ best: ranker probability and the reader's, combined
+    encoder: Path  # the fine-tuned bi-encoder's folder
+    reader: Reader  # the cross-encoder
+    blend: Network  # the final order of the READ best: ranker probability and the reader's, combined
 
 
 def sha256_file(path: Path) -> str:
@@ -189,8 +234,9 @@ def check_files(folder: Path = MODELS) -> dict:
         if not path.is_file():
             raise ModelError(f"model file {path} is missing; {REBUILD}")
         if sha256_file(path) != digest:
-            raise ModelError(f"model file {path} is damaged (its sha256 does not match models/manifest.json); "
-                             f"{REBUILD}")
+            raise ModelError(
+                f"model file {path} is damaged (its sha256 does not match models/manifest.json); {REBUILD}"
+            )
     return manifest
 
 
@@ -206,9 +252,16 @@ def load(folder: Path = MODELS) -> Models:
         answerable = json.loads((folder / "answerable.json").read_text("utf-8"))
         t = answerable["thresholds"]
         blend = Network.from_dict(json.loads((folder / "blend.json").read_text("utf-8")))
-        _LOADED[folder] = Models(ranker, Network.from_dict(answerable), t["addressed"], t["partly"],
-                                 t["cite_share"], folder / manifest["encoder"],
-                                 Reader(folder / "cross-encoder.safetensors"), blend)
+        _LOADED[folder] = Models(
+            ranker,
+            Network.from_dict(answerable),
+            t["addressed"],
+            t["partly"],
+            t["cite_share"],
+            folder / manifest["encoder"],
+            Reader(folder / "cross-encoder.safetensors"),
+            blend,
+        )
     return _LOADED[folder]
 
 

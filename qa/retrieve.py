@@ -1,14 +1,17 @@
 """Retrieval over one policy version: hybrid candidates (dense + BM25), ranked by the trained ranker."""
+
 from __future__ import annotations
 
 import datetime as dt
 import re
 import threading
 from dataclasses import dataclass
+from typing import Any, Literal, get_args
 
 import numpy as np
 
 from ingest.embedder import Embedder
+from ingest.errors import InputError
 from ingest.pipeline import open_store
 from ingest.records import Clause, content_hash
 from ingest.store import ClauseStore, VersionInfo
@@ -19,12 +22,13 @@ from settings import Settings
 
 RRF_K = 10  # reciprocal-rank fusion constant of the plain hybrid mode (a baseline in bench/)
 REPEAT_WORDS = 8  # a clause of at least this many words inside another one is a repeat of it
-MODES = ("learned", "hybrid", "dense", "bm25")
+Mode = Literal["learned", "hybrid", "dense", "bm25"]
+MODES: tuple[Mode, ...] = get_args(Mode)
 WORD_MODEL = "all-MiniLM-L6-v2"  # the abstention rule's word and closeness tests were calibrated on it
 _VOCAB_WORD = re.compile(r"[A-Za-z][A-Za-z'-]{2,}")
 
 
-class ScopeError(ValueError):
+class ScopeError(InputError):
     """The question names a policy or version that is not indexed; the message lists what is."""
 
 
@@ -47,7 +51,7 @@ class _VersionIndex:
 
     clauses: list[Clause]
     by_id: dict[str, int]
-    bm25: object
+    bm25: Any  # a bm25s.BM25 (bm25s is imported only when an index is built)
     section_vectors: np.ndarray  # one row per clause: its section heading's embedding
     words: list[frozenset[str]]  # stemmed words of each clause with its section and lead-in
     heading_words: list[frozenset[str]]
@@ -69,8 +73,15 @@ class Ranking:
 class Retriever:
     """Finds the clauses of one version that bear on a question; one per process, thread-safe."""
 
-    def __init__(self, settings: Settings, store: ClauseStore | None = None, embedder: Embedder | None = None,
-                 models: rank.Models | None = None, *, learned: bool = True):
+    def __init__(
+        self,
+        settings: Settings,
+        store: ClauseStore | None = None,
+        embedder: Embedder | None = None,
+        models: rank.Models | None = None,
+        *,
+        learned: bool = True,
+    ):
         self.settings = settings
         # a missing or damaged model file stops here, at start-up; `train/` mines without models
         self.models = models or (rank.load(settings.models_dir) if learned else None)
@@ -81,6 +92,13 @@ class Retriever:
         self._recent: dict[str, np.ndarray] = {}  # query text -> vector, oldest first
         self._rankings: dict[str, Ranking] = {}  # version and question -> every candidate ranked, oldest first
         self._lock = threading.Lock()
+
+    @property
+    def trained(self) -> rank.Models:
+        """The trained models; a Retriever made with `learned=False` (train/ mining) has none."""
+        if self.models is None:
+            raise rank.ModelError("this Retriever was made without the trained models (learned=False)")
+        return self.models
 
     # scope ---------------------------------------------------------------------------------
     def resolve(self, service: str, document: str = "", version: str = "", as_of: str = "") -> Scope:
@@ -101,16 +119,23 @@ class Retriever:
         import bm25s
 
         clauses = self.store.clauses(scope.service, scope.document, scope.version)
-        docs = [f"{c.section} {lead} {c.text}" for c, lead in zip(clauses, lead_ins(clauses))]
+        docs = [f"{c.section} {lead} {c.text}" for c, lead in zip(clauses, lead_ins(clauses), strict=True)]
         stems = tokenize(docs)
         bm25 = bm25s.BM25()
         bm25.index(stems, show_progress=False)
         heads = [" ".join(c.heading_path[-2:]) or c.section for c in clauses]
         vecs, _ = self.embedder.embed_cached([content_hash("heading:" + h) for h in heads], heads)
         words = [frozenset(s) for s in stems]
-        return _VersionIndex(clauses, {c.clause_id: i for i, c in enumerate(clauses)}, bm25, vecs, words,
-                             [frozenset(s) for s in tokenize(heads)], frozenset().union(*words),
-                             text="\n".join([*dict.fromkeys(c.section for c in clauses), *(c.text for c in clauses)]))
+        return _VersionIndex(
+            clauses,
+            {c.clause_id: i for i, c in enumerate(clauses)},
+            bm25,
+            vecs,
+            words,
+            [frozenset(s) for s in tokenize(heads)],
+            frozenset().union(*words),
+            text="\n".join([*dict.fromkeys(c.section for c in clauses), *(c.text for c in clauses)]),
+        )
 
     def spelled_out(self, question: str, scope: Scope) -> list[str]:
         """What the question's short forms stand for in this version ("DMs" -> "direct messages")."""
@@ -138,8 +163,9 @@ class Retriever:
         with self._lock:
             if idx.written is None:
                 words = sorted({w.lower() for c in idx.clauses for w in _VOCAB_WORD.findall(f"{c.section} {c.text}")})
-                idx.written_vectors, _ = self.word_embedder.embed_cached([content_hash("word:" + w) for w in words],
-                                                                         words)
+                idx.written_vectors, _ = self.word_embedder.embed_cached(
+                    [content_hash("word:" + w) for w in words], words
+                )
                 idx.written = words
         if not idx.written:
             return "", 0.0
@@ -160,8 +186,14 @@ class Retriever:
             raise ScopeError(f"{scope.key} is not indexed")
         return info
 
-    def search(self, question: str, scope: Scope, k: int | None = None, mode: str = "learned",
-               vector: np.ndarray | None = None) -> list[Hit]:
+    def search(
+        self,
+        question: str,
+        scope: Scope,
+        k: int | None = None,
+        mode: Mode = "learned",
+        vector: np.ndarray | None = None,
+    ) -> list[Hit]:
         """Top-k clauses of the scoped version; mode is 'learned' (default), 'hybrid', 'dense' or 'bm25'."""
         if mode == "learned":
             return self.rank(question, scope, k, vector).hits
@@ -172,11 +204,19 @@ class Retriever:
             return []
         if vector is None and mode != "bm25":
             vector = self._query_vector(question)
-        dense = dict(self.store.query(vector, self._info(scope), n)) if mode != "bm25" else {}
+        dense = dict(self.store.query(vector, self._info(scope), n)) if vector is not None and mode != "bm25" else {}
         lexical = self._lexical(question, idx, n) if mode != "dense" else {}
-        fused = rrf([sorted(dense, key=dense.get, reverse=True), sorted(lexical, key=lexical.get, reverse=True)])
-        hits = [Hit(idx.clauses[idx.by_id[cid]], s, dense.get(cid, 0.0), lexical.get(cid, 0.0))
-                for cid, s in fused.items() if cid in idx.by_id]
+        fused = rrf(
+            [
+                sorted(dense, key=lambda c: dense[c], reverse=True),
+                sorted(lexical, key=lambda c: lexical[c], reverse=True),
+            ]
+        )
+        hits = [
+            Hit(idx.clauses[idx.by_id[cid]], s, dense.get(cid, 0.0), lexical.get(cid, 0.0))
+            for cid, s in fused.items()
+            if cid in idx.by_id
+        ]
         return _distinct(sorted(hits, key=lambda h: h.score, reverse=True), k)
 
     def rank(self, question: str, scope: Scope, k: int | None = None, vector: np.ndarray | None = None) -> Ranking:
@@ -202,9 +242,9 @@ class Retriever:
         cands, vocabulary, words = self.candidates(question, scope, vector)
         if not cands:
             return Ranking([], 0.0)
-        models = self.models
+        models = self.trained
         probs = models.ranker.predict(rank.ranker_features(cands))
-        top = np.argsort(-probs, kind="stable")[:rank.READ]
+        top = np.argsort(-probs, kind="stable")[: rank.READ]
         read = models.reader.read(question, [cands[i].clause.text for i in top])
         scores = rank.blended(probs, top, models.blend.predict(np.column_stack([probs[top], read])))
         feats = rank.answer_features(probs, cands, vocabulary, words, read)
@@ -213,8 +253,9 @@ class Retriever:
         hits.sort(key=lambda h: (-h.score, h.clause.ordinal))
         return Ranking(hits, addressed)
 
-    def candidates(self, question: str, scope: Scope,
-                   vector: np.ndarray | None = None) -> tuple[list[Candidate], float, int]:
+    def candidates(
+        self, question: str, scope: Scope, vector: np.ndarray | None = None
+    ) -> tuple[list[Candidate], float, int]:
         """The dense and BM25 candidates of a version with their signals; the share of the question's
         words that the version uses, and how many words the question has."""
         idx = self.index(scope)
@@ -228,15 +269,25 @@ class Retriever:
         missing = [idx.clauses[idx.by_id[c]] for c in ids if c not in dense]
         if missing:  # BM25-only candidates: their cosine from the cached clause vectors
             vecs, _ = self.embedder.embed_cached([c.content_hash for c in missing], [c.text for c in missing])
-            dense.update((c.clause_id, float(v @ vector)) for c, v in zip(missing, vecs))
+            dense.update((c.clause_id, float(v @ vector)) for c, v in zip(missing, vecs, strict=True))
         rows = [idx.by_id[c] for c in ids]
         section = idx.section_vectors[rows] @ vector
         q = question_words(question, scope)
-        d_rank = {c: i for i, c in enumerate(sorted(dense, key=dense.get, reverse=True))}
-        b_rank = {c: i for i, c in enumerate(sorted(lexical, key=lexical.get, reverse=True))}
-        cands = [Candidate(idx.clauses[r], dense[c], lexical.get(c, 0.0), float(s), d_rank[c],
-                           b_rank.get(c, 4 * n), _share(q, idx.words[r]), _share(q, idx.heading_words[r]))
-                 for c, r, s in zip(ids, rows, section)]
+        d_rank = {c: i for i, c in enumerate(sorted(dense, key=lambda c: dense[c], reverse=True))}
+        b_rank = {c: i for i, c in enumerate(sorted(lexical, key=lambda c: lexical[c], reverse=True))}
+        cands = [
+            Candidate(
+                idx.clauses[r],
+                dense[c],
+                lexical.get(c, 0.0),
+                float(s),
+                d_rank[c],
+                b_rank.get(c, 4 * n),
+                _share(q, idx.words[r]),
+                _share(q, idx.heading_words[r]),
+            )
+            for c, r, s in zip(ids, rows, section, strict=True)
+        ]
         return cands, _share(q, idx.vocabulary), len(q)
 
     def _query_vector(self, query: str) -> np.ndarray:
@@ -278,19 +329,22 @@ def rrf(rankings: list[list[str]], weights: list[float] | None = None) -> dict[s
     """Reciprocal-rank fusion of several rankings of ids."""
     out: dict[str, float] = {}
     for ranking, w in zip(rankings, weights or [1.0] * len(rankings), strict=True):
-        for rank, cid in enumerate(ranking):
-            out[cid] = out.get(cid, 0.0) + w / (RRF_K + rank + 1)
+        for place, cid in enumerate(ranking):
+            out[cid] = out.get(cid, 0.0) + w / (RRF_K + place + 1)
     return out
 
 
-def resolve_scope(versions: list[VersionInfo], service: str, document: str = "", version: str = "",
-                  as_of: str = "") -> Scope:
+def resolve_scope(
+    versions: list[VersionInfo], service: str, document: str = "", version: str = "", as_of: str = ""
+) -> Scope:
     """Pick one indexed version; unknown names and dates get an error listing what is indexed."""
     service = (service or "").strip().lower()
     services = sorted({v.service for v in versions})
     if service not in services:
-        raise ScopeError(f"no policy of service {service!r} is indexed; indexed services: "
-                         f"{', '.join(services) or 'none (run `python cli.py ingest ...`)'}")
+        raise ScopeError(
+            f"no policy of service {service!r} is indexed; indexed services: "
+            f"{', '.join(services) or 'none (run `clausecite ingest ...`)'}"
+        )
     mine = [v for v in versions if v.service == service]
     docs = sorted({v.document for v in mine})
     if not document:
@@ -315,8 +369,9 @@ def _pick(dates: list[str], version: str, as_of: str, name: str) -> str:
             raise ScopeError(f"as-of date {as_of!r} is not a date; write it as YYYY-MM-DD") from None
         earlier = [d for d in dates if d <= day]
         if not earlier:
-            raise ScopeError(f"{name} has no version in effect on {day}; the first indexed version is "
-                             f"{dates[0]} (indexed: {listed})")
+            raise ScopeError(
+                f"{name} has no version in effect on {day}; the first indexed version is {dates[0]} (indexed: {listed})"
+            )
         return earlier[-1]
     return dates[-1]
 

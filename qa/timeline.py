@@ -2,16 +2,23 @@
 (the answer's own first citation, so the relevance is the answers'), or "not addressed"; runs of
 unchanged versions collapse into one row, and the versions where the topic appears, changes or
 disappears are marked."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from ingest.records import Citation
 from qa.answer import ADDRESSED, Answerer
 from qa.compare import MATCH_AT, render_diff, similarity, word_diff
+from qa.records import Citation
 
 ADDRESSED_FIRST, APPEARS, CHANGED, UNCHANGED, DISAPPEARS, NOT_ADDRESSED = (
-    "addressed", "appears", "changed", "unchanged", "disappears", "not addressed")
+    "addressed",
+    "appears",
+    "changed",
+    "unchanged",
+    "disappears",
+    "not addressed",
+)
 MARKED = (APPEARS, CHANGED, DISAPPEARS)
 
 
@@ -41,10 +48,13 @@ class TimelineRow:
     def describe(self) -> str:
         """What happened, in words: "added in 2023-09-29 (§2.1 ...)"."""
         where = f" ({_section_mark(self.section)})" if self.section else ""
-        return {APPEARS: f"added in {self.first}{where}", CHANGED: f"changed in {self.first}{where}",
-                DISAPPEARS: f"no longer addressed from {self.first} (was{where})",
-                UNCHANGED: f"unchanged{where}", ADDRESSED_FIRST: f"addressed{where}",
-                }.get(self.status, "not addressed")
+        return {
+            APPEARS: f"added in {self.first}{where}",
+            CHANGED: f"changed in {self.first}{where}",
+            DISAPPEARS: f"no longer addressed from {self.first} (was{where})",
+            UNCHANGED: f"unchanged{where}",
+            ADDRESSED_FIRST: f"addressed{where}",
+        }.get(self.status, "not addressed")
 
 
 def _section_mark(section: str) -> str:
@@ -66,7 +76,7 @@ def _best(answerer: Answerer, topic: str, service: str, document: str, version: 
     Only an answer that addresses the topic counts: "partly" means no clause settles it, so the
     timeline reads "not addressed" there, as the answer's own wording does not commit either.
     """
-    answer = answerer.ask(topic, service, document, version)
+    answer = answerer.ask(topic, service=service, document=document, version=version)
     if answer.support != ADDRESSED or not answer.citations:
         return None, answer.confidence
     return answer.citations[0], answer.confidence
@@ -100,8 +110,9 @@ def _continues(last: TimelineRow, row: TimelineRow) -> bool:
     return row.status == UNCHANGED and last.status in (UNCHANGED, ADDRESSED_FIRST) and _same(last.text, row.text)
 
 
-def _row(date: str, best: Citation | None, prev: Citation | None, before: set[str], *, first: bool,
-         confidence: float) -> TimelineRow:
+def _row(
+    date: str, best: Citation | None, prev: Citation | None, before: set[str], *, first: bool, confidence: float
+) -> TimelineRow:
     if best is None:
         if prev is None:
             return TimelineRow(date, date, NOT_ADDRESSED, confidence=confidence)
@@ -123,5 +134,7 @@ def timeline_markdown(rows: list[TimelineRow], name: str, topic: str) -> str:
     for r in rows:
         words = render_diff(r.diff) if r.diff else " ".join(r.text.split())
         what = f"**{r.describe()}**" if r.marked else r.describe()
-        out.append(f"| {r.versions} | {what} | {r.section.replace('|', '/')} | {words.replace('|', chr(92) + '|')[:600]} |")
+        out.append(
+            f"| {r.versions} | {what} | {r.section.replace('|', '/')} | {words.replace('|', chr(92) + '|')[:600]} |"
+        )
     return "\n".join(out) + "\n"

@@ -1,10 +1,10 @@
 """Citation verification: only retrieved clauses, only verbatim quotes, ever reach the user."""
+
 from __future__ import annotations
 
 import re
 
-from ingest.records import Citation
-from qa.records import Draft, Hit
+from qa.records import Citation, Draft, Hit
 
 _MARK = re.compile(r"\[(\d+)\]")
 _SENTENCES = re.compile(r"[^.!?\n]+(?:[.!?]+(?:\s*\[\d+\])*|$)")
@@ -18,16 +18,27 @@ def find_verbatim(quote: str, text: str) -> str:
         return ""
     pattern = re.escape(q).replace(r"\ ", r"\s+").replace("'", "['\u2018\u2019]").replace('"', '["\u201c\u201d]')
     m = re.search(pattern, text, flags=re.IGNORECASE)
-    return text[m.start():m.end()] if m else ""
+    return text[m.start() : m.end()] if m else ""
 
 
 def make_citation(n: int, hit: Hit, quote: str) -> Citation:
     """A Citation from a retrieved hit and a quote already checked to be verbatim in it."""
     c = hit.clause
-    return Citation(n=n, clause_id=c.clause_id, service=c.service, document=c.document,
-                    version=c.version, section=c.section, text=c.text, quote=quote,
-                    score=hit.score, source=c.source, heading_path=c.heading_path,
-                    char_start=c.char_start, char_end=c.char_end)
+    return Citation(
+        n=n,
+        clause_id=c.clause_id,
+        service=c.service,
+        document=c.document,
+        version=c.version,
+        section=c.section,
+        text=c.text,
+        quote=quote,
+        score=hit.score,
+        source=c.source,
+        heading_path=c.heading_path,
+        char_start=c.char_start,
+        char_end=c.char_end,
+    )
 
 
 def verify(draft: Draft, hits: list[Hit]) -> tuple[str, list[Citation], list[str]]:
@@ -56,8 +67,9 @@ def verify(draft: Draft, hits: list[Hit]) -> tuple[str, list[Citation], list[str
         old = int(m.group(1))
         return f"[{renumber[old]}]" if old in renumber else ""
 
-    supported = [sent for sent in _SENTENCES.findall(draft.text)
-                 if any(int(n) in renumber for n in _MARK.findall(sent))]
+    supported = [
+        sent for sent in _SENTENCES.findall(draft.text) if any(int(n) in renumber for n in _MARK.findall(sent))
+    ]
     if len(supported) < len(_SENTENCES.findall(draft.text)):
         dropped.append("sentences without a verified citation were removed")
     text = " ".join(re.sub(r"\s+([.,;])", r"\1", _MARK.sub(_swap, s)).strip() for s in supported)

@@ -1,20 +1,19 @@
-"""Shared fixtures: real corpora from ../shared, a real embedding model, real Chroma in temp folders."""
+"""Shared fixtures: real corpora from ../shared, a real embedding model, real Chroma in temp folders.
+
+Helpers and paths live in tests/helpers.py; tests import them from there, never from here.
+"""
+
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
+
+from tests.helpers import CORPORA
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-
-REPO = Path(__file__).resolve().parents[1]
-SHARED = (REPO / ".." / "shared").resolve()
-CORPORA = SHARED / "corpora"
-MESSY = SHARED / "fixtures" / "messy"
-SAMPLE = REPO / "corpora" / "sample"
 
 
 @pytest.fixture()

@@ -1,4 +1,5 @@
 """Helpers for tests that start a real server process on 127.0.0.1 (app, Chroma, model server)."""
+
 from __future__ import annotations
 
 import socket

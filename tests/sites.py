@@ -1,4 +1,5 @@
 """A policy website on 127.0.0.1 whose pages a test changes between requests (for add-by-URL and check)."""
+
 from __future__ import annotations
 
 import http.server
@@ -8,28 +9,43 @@ from dataclasses import dataclass, field
 
 SECTIONS = {
     "1. Information we collect": [
-        ("We collect the information you give us when you create an account, such as your name, email "
-        "address, phone number and the date of birth you enter, and the content you post."),
-        ("We collect information about how you use Acme, such as the pages you visit, the links you click, "
-        "the device and browser you use and the approximate location derived from your IP address."),
+        (
+            "We collect the information you give us when you create an account, such as your name, email "
+            "address, phone number and the date of birth you enter, and the content you post."
+        ),
+        (
+            "We collect information about how you use Acme, such as the pages you visit, the links you click, "
+            "the device and browser you use and the approximate location derived from your IP address."
+        ),
     ],
     "2. How we use information": [
-        ("We use the information we collect to provide, operate and improve Acme, to keep your account "
-        "secure, and to show you content and advertising that we think is relevant to you."),
+        (
+            "We use the information we collect to provide, operate and improve Acme, to keep your account "
+            "secure, and to show you content and advertising that we think is relevant to you."
+        ),
     ],
     "3. Sharing": [
-        ("We share information with service providers who process it on our behalf under contracts that "
-        "limit what they may do with it, and with authorities when the law requires us to."),
+        (
+            "We share information with service providers who process it on our behalf under contracts that "
+            "limit what they may do with it, and with authorities when the law requires us to."
+        ),
     ],
 }
-NEW_CLAUSE = ("We use the posts you share publicly to train the artificial intelligence models that power "
-              "Acme's writing assistant; you can opt out in Settings under Privacy at any time.")
+NEW_CLAUSE = (
+    "We use the posts you share publicly to train the artificial intelligence models that power "
+    "Acme's writing assistant; you can opt out in Settings under Privacy at any time."
+)
 CHANGED_FROM = "and with authorities when the law requires us to."
 CHANGED_TO = "with our corporate affiliates, and with authorities when the law requires us to or a court orders it."
 
 
-def policy_html(*, stamp: str = "Effective: January 10, 2024", markup: bool = False, changed: bool = False,
-                tracking: str = "utm_campaign=spring") -> bytes:
+def policy_html(
+    *,
+    stamp: str = "Effective: January 10, 2024",
+    markup: bool = False,
+    changed: bool = False,
+    tracking: str = "utm_campaign=spring",
+) -> bytes:
     """Acme's privacy policy page. `markup` rewrites only the markup, whitespace and tracking
     parameters; `changed` adds a clause and rewords another (what a real new version does)."""
     sections = {k: list(v) for k, v in SECTIONS.items()}
@@ -40,16 +56,23 @@ def policy_html(*, stamp: str = "Effective: January 10, 2024", markup: bool = Fa
     if not markup:
         body = "".join(f"<h2>{h}</h2>" + "".join(f"<p>{p}</p>" for p in ps) for h, ps in sections.items())
         extra = f"<p>Questions? Visit {link} to reach our privacy team.</p>"
-        return (f"<html><head><title>Acme</title></head><body><nav>Home | Blog</nav><h1>Acme Privacy Policy</h1>"
-                f"<p>{stamp}</p>{body}{extra}<footer>© Acme</footer></body></html>").encode()
-    body = "\n".join(f'<section class="s">\n  <h2 id="x">  {h} </h2>\n' + "\n".join(
-        f'  <div><p class="para">\n    {p.replace(", ", ",  ")}\n  </p></div>' for p in ps) + "\n</section>"
-        for h, ps in sections.items())
-    extra = f'<p>Questions?   Visit <span>{link}</span>   to reach our privacy team.</p>'
-    return (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Acme | Privacy</title>'
-            f'<script>var t = {time.time()};</script></head>\n<body><header><nav><a href="/?x=1">Home</a></nav>'
-            f'</header>\n<main>\n<h1>Acme Privacy Policy</h1>\n<p><em>{stamp}</em></p>\n{body}\n{extra}\n</main>'
-            f"<footer>© Acme 2026</footer></body></html>").encode()
+        return (
+            f"<html><head><title>Acme</title></head><body><nav>Home | Blog</nav><h1>Acme Privacy Policy</h1>"
+            f"<p>{stamp}</p>{body}{extra}<footer>© Acme</footer></body></html>"
+        ).encode()
+    body = "\n".join(
+        f'<section class="s">\n  <h2 id="x">  {h} </h2>\n'
+        + "\n".join(f'  <div><p class="para">\n    {p.replace(", ", ",  ")}\n  </p></div>' for p in ps)
+        + "\n</section>"
+        for h, ps in sections.items()
+    )
+    extra = f"<p>Questions?   Visit <span>{link}</span>   to reach our privacy team.</p>"
+    return (
+        f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Acme | Privacy</title>'
+        f'<script>var t = {time.time()};</script></head>\n<body><header><nav><a href="/?x=1">Home</a></nav>'
+        f"</header>\n<main>\n<h1>Acme Privacy Policy</h1>\n<p><em>{stamp}</em></p>\n{body}\n{extra}\n</main>"
+        f"<footer>© Acme 2026</footer></body></html>"
+    ).encode()
 
 
 @dataclass

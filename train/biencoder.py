@@ -4,6 +4,7 @@ The loss is multiple-negatives ranking: each question must score its own evidenc
 other clause in the batch and above the hard negatives mined by today's hybrid search. A plain torch
 loop (no extra training libraries); CPU, fixed seed, progress on stderr, a checkpoint every epoch.
 """
+
 from __future__ import annotations
 
 import random
@@ -28,7 +29,7 @@ def batches(triplets: list[tuple[str, str, str]], size: int, seed: int) -> list[
     """Batches of like-length triplets (less padding), in a seeded random order."""
     rng = random.Random(seed)
     order = sorted(triplets, key=lambda t: (len(t[1]) + len(t[2]), rng.random()))
-    out = [order[i:i + size] for i in range(0, len(order), size)]
+    out = [order[i : i + size] for i in range(0, len(order), size)]
     rng.shuffle(out)
     return out
 
@@ -42,9 +43,18 @@ def _freeze(model) -> None:
             p.requires_grad = False
 
 
-def fine_tune(triplets: list[tuple[str, str, str]], base: str, out_dir: Path, *, epochs: int = 1,
-              batch_size: int = 32, lr: float = 3e-5, seed: int = 13, max_seq_length: int = 128,
-              progress: Callable[[int, int, float], None] | None = None) -> Path:
+def fine_tune(
+    triplets: list[tuple[str, str, str]],
+    base: str,
+    out_dir: Path,
+    *,
+    epochs: int = 1,
+    batch_size: int = 32,
+    lr: float = 3e-5,
+    seed: int = 13,
+    max_seq_length: int = 128,
+    progress: Callable[[int, int, float], None] | None = None,
+) -> Path:
     """Train from the model folder `base`, save an fp16 model folder at `out_dir`; returns it."""
     import torch
     from sentence_transformers import SentenceTransformer
@@ -60,7 +70,8 @@ def fine_tune(triplets: list[tuple[str, str, str]], base: str, out_dir: Path, *,
     steps = epochs * ((len(triplets) + batch_size - 1) // batch_size)
     warmup = max(1, steps // 10)
     sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup))))
+        opt, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup)))
+    )
     step = 0
     for epoch in range(epochs):
         for batch in batches(triplets, batch_size, seed + epoch):

@@ -1,7 +1,8 @@
 """Check training-question files: every quote verbatim, labels well-formed, no repeats; print counts.
 
-    python -m train.check train/questions/*.jsonl
+python -m train.check train/questions/*.jsonl
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,9 +35,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{key:60} answerable {per_doc[(key, True)]:4}  unanswerable {per_doc[(key, False)]:4}")
     answerable = [ex for ex in examples if ex.answerable]
     no_word = sum(shares_no_word(ex) for ex in answerable)
-    print(f"\n{len(answerable)} answerable, {len(examples) - len(answerable)} unanswerable over "
-          f"{len({ex.key for ex in examples})} documents; {no_word} answerable "
-          f"({no_word / max(len(answerable), 1):.0%}) share no content word with their evidence")
+    print(
+        f"\n{len(answerable)} answerable, {len(examples) - len(answerable)} unanswerable over "
+        f"{len({ex.key for ex in examples})} documents; {no_word} answerable "
+        f"({no_word / max(len(answerable), 1):.0%}) share no content word with their evidence"
+    )
     for line in bad:
         print(line, file=sys.stderr)
     print(f"{len(bad)} problem(s)", file=sys.stderr)

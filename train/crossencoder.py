@@ -5,6 +5,7 @@ against a clause about email). A plain torch loop; CPU, fixed seed, progress rep
 Its word embeddings stay those of the packaged MiniLM, so only the layers and the head are saved
 (qa/rank.py rebuilds the model from the package plus this file): a smaller file in the repo.
 """
+
 from __future__ import annotations
 
 import random
@@ -32,8 +33,16 @@ def pairs_from(rows, unanswerable_rows, seed: int = 13) -> list[tuple[str, str, 
     return out
 
 
-def train(pairs: list[tuple[str, str, float]], base: str, out: Path, *, batch_size: int = 16, lr: float = 4e-5,
-          seed: int = 13, progress: Callable[[int, int, float], None] | None = None) -> Path:
+def train(
+    pairs: list[tuple[str, str, float]],
+    base: str,
+    out: Path,
+    *,
+    batch_size: int = 16,
+    lr: float = 4e-5,
+    seed: int = 13,
+    progress: Callable[[int, int, float], None] | None = None,
+) -> Path:
     """Fine-tune base (a BERT folder) as a one-logit classifier; save its non-embedding weights (fp16)."""
     import torch
     from safetensors.torch import save_file
@@ -47,14 +56,22 @@ def train(pairs: list[tuple[str, str, float]], base: str, out: Path, *, batch_si
         p.requires_grad = False
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr, weight_decay=0.01)
     order = sorted(pairs, key=lambda p: len(p[0]) + len(p[1]))  # like lengths together: less padding
-    batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
     random.Random(seed).shuffle(batches)
     steps, warm = len(batches), max(1, len(batches) // 10)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / warm, max(0.0, (steps - s) / (steps - warm))))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min((s + 1) / warm, max(0.0, (steps - s) / (steps - warm)))
+    )
     model.train()
     for step, batch in enumerate(batches, 1):
-        enc = tok([b[0] for b in batch], [b[1] for b in batch], truncation="only_second", max_length=MAX_TOKENS,
-                  padding=True, return_tensors="pt")
+        enc = tok(
+            [b[0] for b in batch],
+            [b[1] for b in batch],
+            truncation="only_second",
+            max_length=MAX_TOKENS,
+            padding=True,
+            return_tensors="pt",
+        )
         logits = model(**enc).logits[:, 0]
         loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, torch.tensor([b[2] for b in batch]))
         loss.backward()
@@ -65,7 +82,10 @@ def train(pairs: list[tuple[str, str, float]], base: str, out: Path, *, batch_si
         if progress:
             progress(step, steps, float(loss.detach()))
     out.mkdir(parents=True, exist_ok=True)
-    weights = {k: v.detach().half().contiguous() for k, v in model.state_dict().items() if ".embeddings." not in k
-               and not k.startswith("embeddings.")}
+    weights = {
+        k: v.detach().half().contiguous()
+        for k, v in model.state_dict().items()
+        if ".embeddings." not in k and not k.startswith("embeddings.")
+    }
     save_file(weights, str(out / "cross-encoder.safetensors"))
     return out

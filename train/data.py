@@ -4,6 +4,7 @@ One JSON object a line: service, document, version (the capture date in the file
 answerable, evidence (verbatim quotes from the document; empty when unanswerable) and note (why an
 unanswerable question is not addressed: what was searched for).
 """
+
 from __future__ import annotations
 
 import json
@@ -56,9 +57,16 @@ def load(path: Path) -> tuple[list[Example], list[str]]:
         where = f"{Path(path).name}:{n}"
         try:
             raw = json.loads(line)
-            ex = Example(str(raw["service"]), str(raw["document"]), str(raw["version"]),
-                         str(raw["question"]).strip(), bool(raw["answerable"]),
-                         tuple(str(q) for q in raw.get("evidence") or ()), str(raw.get("note") or ""), where)
+            ex = Example(
+                str(raw["service"]),
+                str(raw["document"]),
+                str(raw["version"]),
+                str(raw["question"]).strip(),
+                bool(raw["answerable"]),
+                tuple(str(q) for q in raw.get("evidence") or ()),
+                str(raw.get("note") or ""),
+                where,
+            )
         except (ValueError, KeyError, TypeError) as exc:
             problems.append(f"{where}: not a valid example ({exc})")
             continue

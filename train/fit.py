@@ -1,4 +1,5 @@
 """Fit the ranker and the answerability model on collected candidate signals; choose thresholds."""
+
 from __future__ import annotations
 
 import json
@@ -6,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.rank import ANSWER_FEATURES, READ, RANKER_FEATURES, Network, answer_features, blended, select
+from qa.rank import ANSWER_FEATURES, RANKER_FEATURES, READ, Network, answer_features, blended, select
 
 FOLDS = 5
 MAX_READ = 1100  # questions the reader reads to fit the blend and answerability (all unanswerable ones first)
@@ -27,8 +28,11 @@ def _fit(kind: str, X: np.ndarray, y: np.ndarray, features, seed: int) -> Networ
     from sklearn.preprocessing import StandardScaler
 
     scaler = StandardScaler().fit(X)
-    model = (MLPClassifier((24,), alpha=1e-3, max_iter=300, early_stopping=True, random_state=seed)
-             if kind == "mlp" else LogisticRegression(C=1.0, max_iter=2000))
+    model = (
+        MLPClassifier((24,), alpha=1e-3, max_iter=300, early_stopping=True, random_state=seed)
+        if kind == "mlp"
+        else LogisticRegression(C=1.0, max_iter=2000)
+    )
     model.fit(scaler.transform(X), y)
     return _network(model, scaler, features)
 
@@ -46,8 +50,9 @@ def _oof(kind: str, rows: list[dict], seed: int) -> list[np.ndarray]:
     out: list[np.ndarray] = [np.zeros(0)] * len(rows)
     for f in range(FOLDS):
         train = [r for r, k in zip(rows, fold, strict=True) if k != f and len(r["X"])]
-        net = _fit(kind, np.vstack([r["X"] for r in train]), np.concatenate([r["y"] for r in train]),
-                   RANKER_FEATURES, seed)
+        net = _fit(
+            kind, np.vstack([r["X"] for r in train]), np.concatenate([r["y"] for r in train]), RANKER_FEATURES, seed
+        )
         for i, r in enumerate(rows):
             if fold[i] == f:
                 out[i] = net.predict(r["X"]) if len(r["X"]) else np.zeros(0)
@@ -90,27 +95,42 @@ def fit_all(rows: list[dict], reader, seed: int = 13, progress=None) -> dict:
     rows = [r for r in rows if len(r["X"])]
     answerable = [r for r in rows if r["example"].answerable]
     is_ans = [r["example"].answerable for r in rows]
-    metrics = {"questions": len(rows), "answerable": len(answerable),
-               "hybrid": rank_metrics(answerable, [hybrid_scores(r) for r in answerable])}
+    metrics = {
+        "questions": len(rows),
+        "answerable": len(answerable),
+        "hybrid": rank_metrics(answerable, [hybrid_scores(r) for r in answerable]),
+    }
     oof = {kind: _oof(kind, rows, seed) for kind in ("logistic", "mlp")}
     for kind, probs in oof.items():
         metrics[kind] = rank_metrics(answerable, [p for p, a in zip(probs, is_ans, strict=True) if a])
     kind = max(oof, key=lambda k: (metrics[k]["recall@5"], metrics[k]["MRR"]))
     metrics["ranker"] = kind
     probs = oof[kind]
-    ranker = _fit(kind, np.vstack([r["X"] for r in answerable]), np.concatenate([r["y"] for r in answerable]),
-                  RANKER_FEATURES, seed)
+    ranker = _fit(
+        kind,
+        np.vstack([r["X"] for r in answerable]),
+        np.concatenate([r["y"] for r in answerable]),
+        RANKER_FEATURES,
+        seed,
+    )
     keep = _sample(rows, seed)  # the reader costs a second a question on 2 busy cores: a seeded sample
     rows, probs = [rows[i] for i in keep], [probs[i] for i in keep]
     answerable = [r for r in rows if r["example"].answerable]
     is_ans = [r["example"].answerable for r in rows]
-    metrics["read"] = {"questions": len(rows), "answerable": len(answerable),
-                       metrics["ranker"]: rank_metrics(answerable, [p for p, a in zip(probs, is_ans, strict=True) if a])}
+    metrics["read"] = {
+        "questions": len(rows),
+        "answerable": len(answerable),
+        metrics["ranker"]: rank_metrics(answerable, [p for p, a in zip(probs, is_ans, strict=True) if a]),
+    }
     read = read_top(rows, probs, reader, progress)
     blend, final = _blend(rows, probs, read, seed)
     metrics["blend"] = rank_metrics(answerable, [f for f, a in zip(final, is_ans, strict=True) if a])
-    A = np.vstack([answer_features(p, r["cands"], r["vocabulary"], r["words"], x)
-                   for r, p, x in zip(rows, probs, read, strict=True)])
+    A = np.vstack(
+        [
+            answer_features(p, r["cands"], r["vocabulary"], r["words"], x)
+            for r, p, x in zip(rows, probs, read, strict=True)
+        ]
+    )
     y = np.array(is_ans, np.float32)
     fold = np.array(_folds([r["example"].service for r in rows]))
     p_ans = np.zeros(len(rows))
@@ -120,8 +140,13 @@ def fit_all(rows: list[dict], reader, seed: int = 13, progress=None) -> dict:
     thresholds["cite_share"] = choose_share(rows, final)
     metrics["answerability"] = states(p_ans, y, thresholds)
     metrics["thresholds"] = thresholds
-    return {"ranker": ranker, "blend": blend, "answerable": _fit("logistic", A, y, ANSWER_FEATURES, seed),
-            "thresholds": thresholds, "metrics": metrics}
+    return {
+        "ranker": ranker,
+        "blend": blend,
+        "answerable": _fit("logistic", A, y, ANSWER_FEATURES, seed),
+        "thresholds": thresholds,
+        "metrics": metrics,
+    }
 
 
 def _sample(rows: list[dict], seed: int) -> list[int]:
@@ -144,8 +169,13 @@ def _blend(rows: list[dict], probs: list[np.ndarray], read: list[np.ndarray], se
     final: list[np.ndarray] = [np.zeros(0)] * len(rows)
     for f in range(FOLDS):
         train = [i for i, k in enumerate(fold) if k != f]
-        net = _fit("logistic", np.vstack([X[i] for i in train]), np.concatenate([Y[i] for i in train]),
-                   ("ranker", "reader"), seed)
+        net = _fit(
+            "logistic",
+            np.vstack([X[i] for i in train]),
+            np.concatenate([Y[i] for i in train]),
+            ("ranker", "reader"),
+            seed,
+        )
         for i, k in enumerate(fold):
             if k == f:
                 final[i] = blended(probs[i], tops[i], net.predict(X[i]))
@@ -165,10 +195,12 @@ def choose_thresholds(p: np.ndarray, y: np.ndarray, false_abstain: float = 0.04)
 def states(p: np.ndarray, y: np.ndarray, t: dict) -> dict:
     """Abstain-correct and false-abstain rates, and the share in each state, at the thresholds."""
     abstain = p < t["partly"]
-    return {"abstain_correct": round(float(abstain[y == 0].mean()), 3) if (y == 0).any() else None,
-            "false_abstain": round(float(abstain[y > 0].mean()), 3) if (y > 0).any() else None,
-            "addressed": round(float((p >= t["addressed"]).mean()), 3),
-            "partly": round(float(((p >= t["partly"]) & (p < t["addressed"])).mean()), 3)}
+    return {
+        "abstain_correct": round(float(abstain[y == 0].mean()), 3) if (y == 0).any() else None,
+        "false_abstain": round(float(abstain[y > 0].mean()), 3) if (y > 0).any() else None,
+        "addressed": round(float((p >= t["addressed"]).mean()), 3),
+        "partly": round(float(((p >= t["partly"]) & (p < t["addressed"])).mean()), 3),
+    }
 
 
 def choose_share(rows: list[dict], probs: list[np.ndarray]) -> float:

@@ -1,5 +1,6 @@
 """From labelled questions to training rows: the training corpus indexed, evidence mapped to clauses,
 and hard negatives mined by today's hybrid search."""
+
 from __future__ import annotations
 
 import random
@@ -63,7 +64,7 @@ def positives(ex: Example, clauses: list[Clause]) -> set[str]:
         q = norm(quote).rstrip(".")
         hit = {cid for cid, t in texts if q in t}
         if not hit and len(q) > 40:  # a quote that runs over a clause boundary: its start and its end
-            head, tail = q[: len(q) // 2], q[len(q) // 2:]
+            head, tail = q[: len(q) // 2], q[len(q) // 2 :]
             hit = {cid for cid, t in texts if head in t or tail in t}
         out |= hit
     return out

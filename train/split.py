@@ -1,4 +1,5 @@
 """Which training documents are held out of all training (by service), for the blind evaluation set."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,8 +8,19 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "training" / "corpora"
 
 # Whole services, so no held-out company is seen in training. Measured only when a change is final.
-HELD_OUT_SERVICES = ("bitwarden", "coursera", "duckduckgo", "flickr", "lyft", "miro", "netflix", "okcupid",
-                     "telegram", "xfinity", "wix")
+HELD_OUT_SERVICES = (
+    "bitwarden",
+    "coursera",
+    "duckduckgo",
+    "flickr",
+    "lyft",
+    "miro",
+    "netflix",
+    "okcupid",
+    "telegram",
+    "xfinity",
+    "wix",
+)
 # Too long to write questions over by hand (948 kB); left out of both sides.
 UNUSED = (("roblox", "terms-of-service"),)
 
@@ -25,5 +37,4 @@ def is_held_out(service: str) -> bool:
 
 def training_documents(corpus: Path = CORPUS) -> list[Path]:
     """The documents that training questions may be written over."""
-    return [p for p in documents(corpus)
-            if not is_held_out(p.parts[-3]) and (p.parts[-3], p.parts[-2]) not in UNUSED]
+    return [p for p in documents(corpus) if not is_held_out(p.parts[-3]) and (p.parts[-3], p.parts[-2]) not in UNUSED]

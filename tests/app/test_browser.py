@@ -1,4 +1,5 @@
 """The page in a real browser over the real app process: chat and cards, what changed, export, escaping, API."""
+
 from __future__ import annotations
 
 import os
@@ -9,12 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.helpers import REPO
 from tests.servers import free_port, stop, wait_until_up
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 QUESTION = "Will my DMs be used to train AI?"
 HOSTILE = "<b>hi</b><script>window.__x=1</script> do you sell my data?"
 WAIT = 60_000  # ms; the first answer builds the version's BM25 index
@@ -29,8 +36,13 @@ def server(corpus_settings, tmp_path_factory):
     env = {**os.environ, "CLAUSECITE_DATA": str(corpus_settings.data_dir), "GRADIO_ANALYTICS_ENABLED": "False"}
     env.pop("CLAUSECITE_AUTH", None)
     with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port), "--host", "127.0.0.1"],
-                                cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "app.py", "--port", str(port), "--host", "127.0.0.1"],
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}/"
     try:
         seconds = wait_until_up(url, proc, lambda: log.read_text(errors="replace"))
@@ -129,6 +141,6 @@ def test_ask_api_matches_the_answerer(server, corpus_settings):
     from qa.answer import Answerer
 
     got = Client(server, verbose=False).predict(QUESTION, "x/privacy-policy", "2023-09-29", "", api_name="/ask")
-    want = Answerer(corpus_settings).ask(QUESTION, "x", "privacy-policy", "2023-09-29")
+    want = Answerer(corpus_settings).ask(QUESTION, service="x", document="privacy-policy", version="2023-09-29")
     assert got["answer"] == want.text
     assert [c["clause_id"] for c in got["citations"]] == [c.clause_id for c in want.citations]

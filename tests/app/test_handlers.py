@@ -1,4 +1,5 @@
 """The page's handlers called directly over a real index of the sample corpus: no browser, no server."""
+
 from __future__ import annotations
 
 import csv
@@ -12,9 +13,9 @@ import pytest
 
 import app
 from ingest.pipeline import ingest, open_store
-from ingest.records import Citation
 from qa.answer import Answerer
-from tests.conftest import SAMPLE
+from qa.records import Citation
+from tests.helpers import SAMPLE
 
 CHIRP = "chirp/privacy-policy"
 EVIL = "<script>alert(1)</script>"
@@ -34,17 +35,22 @@ def policy_file(folder: Path, name: str, body: str) -> Path:
     """A small Markdown policy with one section holding `body`."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
-    path.write_text("# Evil Policy\n\n## 1. Scripts\n\n" + body + "\n\n## 2. Data\n\n"
-                    "We keep your account details for as long as your account exists and delete them "
-                    "within thirty days after you close it.\n", encoding="utf-8")
+    path.write_text(
+        "# Evil Policy\n\n## 1. Scripts\n\n" + body + "\n\n## 2. Data\n\n"
+        "We keep your account details for as long as your account exists and delete them "
+        "within thirty days after you close it.\n",
+        encoding="utf-8",
+    )
     return path
 
 
 # ask ------------------------------------------------------------------------------------------
 
+
 def test_ask_gives_marked_answer_and_cards_holding_the_cited_clause(answerer):
     history, cards, answers, cleared, status = app.ask(
-        answerer, "Will you use my posts to train AI?", CHIRP, "2025-02-01", "", [], [])
+        answerer, "Will you use my posts to train AI?", CHIRP, "2025-02-01", "", [], []
+    )
     a = answers[-1]
     assert not a.abstained and a.version == "2025-02-01" and cleared == ""
     assert [m["role"] for m in history] == ["user", "assistant"]
@@ -56,17 +62,33 @@ def test_ask_gives_marked_answer_and_cards_holding_the_cited_clause(answerer):
     assert "extractive" in status
 
 
+def test_a_bug_is_an_internal_error_and_never_the_users_fault(answerer, monkeypatch, caplog):
+    def broken(question, **scope):
+        raise KeyError("version")
+
+    monkeypatch.setattr(answerer, "ask", broken)
+    with pytest.raises(gr.Error, match=r"internal error \(KeyError\): this is a bug in ClauseCite"):
+        app.ask(answerer, "Do you sell my data?", CHIRP, "", "", [], [])
+    assert any(r.exc_info and r.exc_info[0] is KeyError for r in caplog.records)
+    with pytest.raises(gr.Error, match="choose a policy first"):  # the user's own mistake reads as one
+        app.ask(answerer, "Do you sell my data?", "", "", "", [], [])
+
+
 def test_follow_up_keeps_the_conversation_and_as_of_picks_the_version_in_effect(answerer):
     history, _, answers, _, _ = app.ask(answerer, "Do you sell my data?", CHIRP, "2025-02-01", "", [], [])
-    history, _, answers, _, _ = app.ask(answerer, "Do you sell my data?", CHIRP, "2025-02-01", "2023-01-01",
-                                        history, answers)
+    history, _, answers, _, _ = app.ask(
+        answerer, "Do you sell my data?", CHIRP, "2025-02-01", "2023-01-01", history, answers
+    )
     assert len(history) == 4 and [a.version for a in answers] == ["2025-02-01", "2022-03-01"]
 
 
 def test_version_choices_are_newest_first_with_effective_dates(answerer):
     assert app.policy_choices(answerer) == [CHIRP]
     assert app.version_choices(answerer, CHIRP) == [
-        ("2025-02-01 (newest)", "2025-02-01"), ("2023-10-01", "2023-10-01"), ("2022-03-01", "2022-03-01")]
+        ("2025-02-01 (newest)", "2025-02-01"),
+        ("2023-10-01", "2023-10-01"),
+        ("2022-03-01", "2022-03-01"),
+    ]
 
 
 def test_the_default_version_lets_a_date_in_the_question_choose(answerer):
@@ -79,29 +101,44 @@ def test_the_default_version_lets_a_date_in_the_question_choose(answerer):
 
 def test_abstention_says_so_and_lists_related_clauses_apart(answerer):
     history, cards, answers, _, _ = app.ask(
-        answerer, "What is the airspeed velocity of an unladen swallow?", CHIRP, "", "", [], [])
+        answerer, "What is the airspeed velocity of an unladen swallow?", CHIRP, "", "", [], []
+    )
     assert answers[-1].abstained and "does not address" in history[-1]["content"]
     assert "Related (not cited)" in cards and "cc-related" in cards and "cc-n" not in cards
 
 
 def test_a_clause_holding_a_script_tag_renders_as_text(settings, tmp_path):
     # the loader strips tags in one pass, so a nested tag leaves a real <script> in the clause text
-    path = policy_file(tmp_path / "src", "evil.md", "We never run <<script>script>alert(1)<</script>/script> "
-                       "in your browser when you read this policy about scripts and tracking cookies.")
+    path = policy_file(
+        tmp_path / "src",
+        "evil.md",
+        "We never run <<script>script>alert(1)<</script>/script> "
+        "in your browser when you read this policy about scripts and tracking cookies.",
+    )
     ingest([path], settings, service="evil", document="privacy-policy", version="2024-01-01")
     texts = [c.text for c in open_store(settings).clauses("evil", "privacy-policy", "2024-01-01")]
     assert any(EVIL in t for t in texts), texts
     a = app.make_answerer(settings)
-    history, cards, answers, _, _ = app.ask(a, "Do you run scripts in my browser?", "evil/privacy-policy", "", "",
-                                            [], [])
+    history, cards, answers, _, _ = app.ask(
+        a, "Do you run scripts in my browser?", "evil/privacy-policy", "", "", [], []
+    )
     assert any(EVIL in c.text for c in answers[-1].citations)
     assert "<script" not in cards and "&lt;script&gt;alert(1)&lt;/script&gt;" in cards
     assert "<script" not in history[-1]["content"]
 
 
 def test_card_escapes_every_field():
-    c = Citation(1, 'id"><b>', "s<i>", "d", "2024-01-01", "<h1>Section</h1>", f"say {EVIL} & more", EVIL,
-                 source='javascript:"<x>')
+    c = Citation(
+        1,
+        'id"><b>',
+        "s<i>",
+        "d",
+        "2024-01-01",
+        "<h1>Section</h1>",
+        f"say {EVIL} & more",
+        EVIL,
+        source='javascript:"<x>',
+    )
     out = app.card_html(c)
     assert "<script" not in out and "<h1>" not in out and "<i>" not in out and "<x>" not in out
     assert "<mark>&lt;script&gt;alert(1)&lt;/script&gt;</mark>" in out and "&amp; more" in out
@@ -114,12 +151,15 @@ def test_question_text_is_escaped_in_the_chat(answerer):
     assert "&lt;b&gt;hi&lt;/b&gt;" in history[0]["content"]
 
 
-@pytest.mark.parametrize("question, policy, message", [
-    ("", CHIRP, "the question is empty"),
-    ("   ", CHIRP, "the question is empty"),
-    ("Do you sell data?", "nope/privacy-policy", "no policy of service 'nope'"),
-    ("Do you sell data?", CHIRP, "no version in effect on 1999-01-01"),
-])
+@pytest.mark.parametrize(
+    "question, policy, message",
+    [
+        ("", CHIRP, "the question is empty"),
+        ("   ", CHIRP, "the question is empty"),
+        ("Do you sell data?", "nope/privacy-policy", "no policy of service 'nope'"),
+        ("Do you sell data?", CHIRP, "no version in effect on 1999-01-01"),
+    ],
+)
 def test_bad_questions_become_gr_errors(answerer, question, policy, message):
     as_of = "1999-01-01" if "1999" in message else ""
     with pytest.raises(gr.Error, match=message):
@@ -128,11 +168,12 @@ def test_bad_questions_become_gr_errors(answerer, question, policy, message):
 
 def test_ask_api_returns_the_answer_record(answerer):
     d = app.ask_api(answerer, "Do you sell my data?", CHIRP)
-    assert d["answer"] == answerer.ask("Do you sell my data?", "chirp", "privacy-policy").text
+    assert d["answer"] == answerer.ask("Do you sell my data?", service="chirp", document="privacy-policy").text
     assert d["citations"] and d["version"] == "2025-02-01"
 
 
 # export / batch -------------------------------------------------------------------------------
+
 
 def test_export_csv_holds_the_citation(answerer):
     settings = answerer.settings
@@ -165,11 +206,15 @@ def test_batch_answers_every_question_with_progress(answerer, tmp_path):
 
 # add a policy ---------------------------------------------------------------------------------
 
+
 def test_upload_ingests_under_uploads_and_the_pickers_see_it(settings, tmp_path):
     ingest([SAMPLE], settings)
     answerer = app.make_answerer(settings)
-    path = policy_file(tmp_path / "src", "mine.md", "We use cookies to remember your language setting "
-                       "and to keep you signed in while you browse our pages.")
+    path = policy_file(
+        tmp_path / "src",
+        "mine.md",
+        "We use cookies to remember your language setting and to keep you signed in while you browse our pages.",
+    )
     message, name = app.add_policy(answerer, str(path), "acme", "privacy-policy", "2024-05-01")
     assert name == "acme/privacy-policy" and "1 version(s) indexed" in message
     assert name in app.policy_choices(answerer)
@@ -179,10 +224,13 @@ def test_upload_ingests_under_uploads_and_the_pickers_see_it(settings, tmp_path)
     assert app.ask(answerer, "Do you use cookies?", name, "", "", [], [])[2][-1].citations
 
 
-@pytest.mark.parametrize("name, size, message", [
-    ("setup.exe", 100, "unsupported file type .exe"),
-    ("huge.md", 5000, "over the 4,096-byte upload limit"),
-])
+@pytest.mark.parametrize(
+    "name, size, message",
+    [
+        ("setup.exe", 100, "unsupported file type .exe"),
+        ("huge.md", 5000, "over the 4,096-byte upload limit"),
+    ],
+)
 def test_bad_upload_is_a_gr_error_and_nothing_is_ingested(settings, tmp_path, name, size, message):
     a = app.make_answerer(replace(settings, max_upload_bytes=4096))
     path = tmp_path / name
@@ -193,11 +241,14 @@ def test_bad_upload_is_a_gr_error_and_nothing_is_ingested(settings, tmp_path, na
     assert not list((settings.data_dir / "uploads").rglob("*.*"))
 
 
-@pytest.mark.parametrize("service, date, message", [
-    ("../etc", "2024-05-01", "service name '../etc' is not allowed"),
-    ("acme", "someday", "is not a date"),
-    ("acme", "2999-01-01", "in the future"),
-])
+@pytest.mark.parametrize(
+    "service, date, message",
+    [
+        ("../etc", "2024-05-01", "service name '../etc' is not allowed"),
+        ("acme", "someday", "is not a date"),
+        ("acme", "2999-01-01", "in the future"),
+    ],
+)
 def test_bad_upload_fields_are_gr_errors(answerer, tmp_path, service, date, message):
     path = policy_file(tmp_path / "src", "p.md", "We use cookies to remember your language setting and more.")
     with pytest.raises(gr.Error, match=message):
@@ -206,6 +257,7 @@ def test_bad_upload_fields_are_gr_errors(answerer, tmp_path, service, date, mess
 
 
 # what changed / history -----------------------------------------------------------------------
+
 
 def test_change_report_counts_and_marks_words(answerer):
     out = app.compare_html(answerer, CHIRP, "2023-10-01", "2025-02-01")
@@ -234,12 +286,18 @@ def test_build_app_wires_a_page_with_a_stable_ask_api(answerer):
 
 # keep up: change report download, corpus note, add by URL, check, feed ----------------------------
 
+
 def test_the_change_report_downloads_as_markdown_and_csv(answerer):
     md = Path(app.change_report_file(answerer, CHIRP, "2023-10-01", "2025-02-01", "md")).read_text("utf-8")
     assert md.startswith("# What changed: chirp/privacy-policy@2023-10-01 → chirp/privacy-policy@2025-02-01")
     assert "**1 added, 0 removed, 3 changed" in md
-    rows = list(csv.DictReader(io.StringIO(Path(app.change_report_file(
-        answerer, CHIRP, "2023-10-01", "2025-02-01", "csv")).read_text("utf-8"))))
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                Path(app.change_report_file(answerer, CHIRP, "2023-10-01", "2025-02-01", "csv")).read_text("utf-8")
+            )
+        )
+    )
     assert [r["status"] for r in rows].count("changed") == 3 and [r["status"] for r in rows].count("added") == 1
     log = next(r for r in rows if r["section"] == "6.2 Log data")
     assert "at most 18 months" in log["old_text"] and "as long as we need it" in log["new_text"]
@@ -253,8 +311,12 @@ def test_a_fresh_start_on_the_sample_says_which_corpus_and_how_to_add_real_polic
     assert "sample corpus" in note and "chirp/privacy-policy" in note and "3 versions" in note
     assert "clausecite fetch" in note and "URL" in note and "file" in note
     other = app.make_answerer(settings)
-    ingest([policy_file(tmp_path / "acme", "2024-01-01.md", "We use cookies to remember your settings.")],
-           settings, service="acme", document="privacy-policy")
+    ingest(
+        [policy_file(tmp_path / "acme", "2024-01-01.md", "We use cookies to remember your settings.")],
+        settings,
+        service="acme",
+        document="privacy-policy",
+    )
     assert app.corpus_note(other) == ""  # real policies indexed: nothing to explain
 
 
@@ -294,8 +356,23 @@ def test_the_feed_is_served_at_a_stable_path_behind_the_login_when_one_is_set(se
     empty = open_client.get(app.FEED_PATH)
     assert empty.status_code == 200 and empty.headers["content-type"].startswith("application/atom+xml")
     assert b"<entry" not in empty.content and open_client.get("/").text == "page"
-    add_entries(settings.data_dir, [FeedEntry("acme", "privacy-policy", "2025-03-03", "2024-01-10",
-                                              "2026-01-01T00:00:00Z", "https://acme.example/privacy", 1, 0, 1, ["3. Sharing"])])
+    add_entries(
+        settings.data_dir,
+        [
+            FeedEntry(
+                "acme",
+                "privacy-policy",
+                "2025-03-03",
+                "2024-01-10",
+                "2026-01-01T00:00:00Z",
+                "https://acme.example/privacy",
+                1,
+                0,
+                1,
+                ["3. Sharing"],
+            )
+        ],
+    )
     assert b"acme/privacy-policy: new version 2025-03-03" in open_client.get(app.FEED_PATH).content
     closed = TestClient(app.FeedRoute(inner, settings.data_dir, ("ann", "s3cret")))
     assert closed.get(app.FEED_PATH).status_code == 401

@@ -1,5 +1,6 @@
 """Keeping up in a real browser over a fresh app: the note on the sample corpus, the chat's label clear of
 the first answer, a policy added by URL, a check before and after the page changes, the timeline, the feed."""
+
 from __future__ import annotations
 
 import os
@@ -11,7 +12,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from tests.app.test_browser import ARGS, CHROMIUM, WAIT, pick
-from tests.conftest import REPO
+from tests.helpers import REPO
 from tests.servers import free_port, stop, wait_until_up
 from tests.sites import Page, policy_html, start_site
 
@@ -36,8 +37,9 @@ def fresh_app(tmp_path_factory):
     for name in ("CLAUSECITE_AUTH", "CLAUSECITE_CORPUS", "CLAUSECITE_HOST", "CLAUSECITE_ALLOW_PRIVATE_URLS"):
         env.pop(name, None)
     with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=REPO, env=env,
-                                stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "app.py", "--port", str(port)], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(url + "/", proc, lambda: log.read_text(errors="replace"))
@@ -83,8 +85,10 @@ def test_the_fresh_start_names_the_sample_and_no_label_covers_the_first_answer(p
     note = page.locator("#corpus-note")
     note.wait_for()
     assert "Indexed: the sample corpus" in note.inner_text() and "clausecite fetch" in note.inner_text()
-    for n, question in enumerate(["Do you use my posts to train AI?", "How long do you keep log data?",
-                                  "Do you collect biometric information?"], start=1):
+    for n, question in enumerate(
+        ["Do you use my posts to train AI?", "How long do you keep log data?", "Do you collect biometric information?"],
+        start=1,
+    ):
         page.fill("#question textarea", question)
         page.click("#ask-btn")
         page.wait_for_function(f"document.querySelectorAll('#chat .message-row').length >= {2 * n}")
@@ -108,8 +112,7 @@ def test_add_by_url_check_and_the_timeline(page, site, fresh_app, tmp_path):
 
     def checked(text: str) -> None:
         page.click("#check-btn")
-        page.wait_for_function("t => (document.querySelector('#check-out textarea') || {}).value.includes(t)",
-                               arg=text)
+        page.wait_for_function("t => (document.querySelector('#check-out textarea') || {}).value.includes(t)", arg=text)
 
     checked("acme/privacy-policy: unchanged (2024-01-10)")
     site.set("/privacy", Page(policy_html(changed=True, stamp="Effective: March 3, 2025")))

@@ -1,4 +1,5 @@
 """The Chroma server backend: a real `chroma run` process, ingest through HttpClient, query by version."""
+
 from __future__ import annotations
 
 import subprocess
@@ -10,7 +11,7 @@ import pytest
 from ingest import store as store_module
 from ingest.embedder import Embedder
 from ingest.pipeline import ingest, open_store
-from tests.conftest import REPO, SAMPLE
+from tests.helpers import REPO, SAMPLE
 from tests.servers import free_port, stop, wait_until_up
 
 CHROMA = REPO / ".venv" / "bin" / "chroma"
@@ -20,8 +21,12 @@ CHROMA = REPO / ".venv" / "bin" / "chroma"
 def chroma_url(tmp_path: Path):
     """URL of a real Chroma server persisting into a temporary folder; stopped afterwards."""
     port = free_port()
-    server = subprocess.Popen([str(CHROMA), "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1",
-                               "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        [str(CHROMA), "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(f"{url}/api/v2/heartbeat", server, server.stdout.read, timeout=60)

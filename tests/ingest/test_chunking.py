@@ -1,4 +1,5 @@
 """Chunking on the real policies of ../shared/corpora: offsets, sections, stable ids, content hashes."""
+
 from __future__ import annotations
 
 import re
@@ -9,7 +10,7 @@ import pytest
 from ingest.chunking import DuplicatePolicyError, chunk
 from ingest.loaders import load_clean
 from ingest.records import PolicyVersion, normalise_for_hash
-from tests.conftest import CORPORA, MESSY
+from tests.helpers import CORPORA, MESSY
 
 ML_SENTENCE = "help train our machine learning or artificial intelligence models"
 _HEADING_LINE = re.compile(r"^(#{1,6}) (.+)$", re.MULTILINE)
@@ -53,7 +54,7 @@ def test_every_clause_is_a_verbatim_slice_of_the_clean_text(versions, chunked):
         text = versions[key].text
         assert clauses, f"{key} gave no clauses"
         for c in clauses:
-            assert text[c.char_start:c.char_end] == c.text, (key, c.ordinal)
+            assert text[c.char_start : c.char_end] == c.text, (key, c.ordinal)
             assert c.version_key == key
 
 
@@ -131,9 +132,11 @@ def test_clauses_over_the_limit_are_single_sentences(chunked):
                 assert len(inner) <= 1, (key, c.ordinal, len(c.text))
 
 
+@pytest.mark.fast
 def test_long_paragraph_splits_into_sentence_groups_under_the_limit():
-    sentences = [f"Sentence {i} says that we keep record number {i} for as long as the law requires it."
-                 for i in range(60)]
+    sentences = [
+        f"Sentence {i} says that we keep record number {i} for as long as the law requires it." for i in range(60)
+    ]
     text = "# Policy\n\n## 4. Retention\n\n" + " ".join(sentences) + "\n\n- A short bullet about deletion requests.\n"
     version = PolicyVersion("demo", "privacy-policy", "2024-01-01", text)
     clauses = chunk(version, max_chars=400)
@@ -141,7 +144,7 @@ def test_long_paragraph_splits_into_sentence_groups_under_the_limit():
     assert len(paragraph) >= len(" ".join(sentences)) // 400
     assert all(len(c.text) <= 400 for c in paragraph)
     assert " ".join(c.text for c in paragraph) == " ".join(sentences)
-    assert all(c.section == "4. Retention" and text[c.char_start:c.char_end] == c.text for c in clauses)
+    assert all(c.section == "4. Retention" and text[c.char_start : c.char_end] == c.text for c in clauses)
     assert clauses[-1].kind == "bullet" and clauses[-1].text == "A short bullet about deletion requests."
 
 

@@ -1,12 +1,12 @@
 """Tests for ingest.fetch against a real local HTTP server serving ../shared/corpora."""
-from __future__ import annotations
 
-import re
+from __future__ import annotations
 
 import csv
 import functools
 import hashlib
 import http.server
+import re
 import socket
 import threading
 from pathlib import Path
@@ -90,7 +90,7 @@ def test_fetch_writes_verified_files(server, tmp_path):
     manifest = write_manifest(tmp_path / "sources.tsv", real_entries(base))
     paths = fetch_sources(manifest, tmp_path / "corpus")
     assert len(requests) == 3
-    for path, row in zip(paths, picked_rows()):
+    for path, row in zip(paths, picked_rows(), strict=True):
         assert path == tmp_path / "corpus" / row["service"] / row["document"] / f"{row['effective_date']}.md"
         assert hashlib.sha256(path.read_bytes()).hexdigest() == row["sha256"]
     assert files_under(tmp_path / "corpus") == sorted(paths)
@@ -200,7 +200,7 @@ def _real_runs(words: int = 12) -> set[str]:
     runs = set()
     for path in SHARED.glob("*/*/*.md"):
         tokens = re.findall(r"[a-z0-9']+", path.read_text(encoding="utf-8").lower())
-        runs.update(" ".join(tokens[i:i + words]) for i in range(0, max(0, len(tokens) - words + 1), 4))
+        runs.update(" ".join(tokens[i : i + words]) for i in range(0, max(0, len(tokens) - words + 1), 4))
     return runs
 
 
@@ -213,7 +213,12 @@ def top_section(text: str, fragment: str) -> str:
 def test_sample_versions_change_like_real_policies():
     dates = ("2022-03-01", "2023-10-01", "2025-02-01")
     old, mid, new = (SAMPLE.joinpath(f"{d}.md").read_text(encoding="utf-8") for d in dates)
-    for added in ("artificial intelligence models", "biometric information", "employment history", "encrypted direct messages"):
+    for added in (
+        "artificial intelligence models",
+        "biometric information",
+        "employment history",
+        "encrypted direct messages",
+    ):
         assert added not in old and added in mid and added in new
     assert "at most 18 months" in old and "at most 18 months" in mid and "at most 18 months" not in new
     assert "Chirpy" in new and "Chirpy" not in mid

@@ -1,4 +1,5 @@
 """The ingest pipeline end to end: real corpus, real model, real Chroma in temporary folders, the CLI."""
+
 from __future__ import annotations
 
 import os
@@ -17,7 +18,7 @@ from ingest.embedder import Embedder
 from ingest.loaders import load_clean
 from ingest.pipeline import VersionConflict, ingest, open_store
 from ingest.records import PolicyVersion
-from tests.conftest import CORPORA, MESSY, REPO, SAMPLE
+from tests.helpers import CORPORA, MESSY, REPO, SAMPLE
 
 CHIRP = SAMPLE / "chirp" / "privacy-policy"
 SERVICES = {"x", "google", "linkedin", "meta", "reddit", "zoom"}
@@ -37,6 +38,7 @@ def near(store, info, question: str, n: int = 5) -> list[str]:
 
 
 # the shared corpus ------------------------------------------------------------------------------
+
 
 def test_corpus_lists_all_twenty_versions_with_their_clauses(corpus_settings):
     store = open_store(corpus_settings)
@@ -87,12 +89,15 @@ def test_a_capture_missing_most_of_a_section_is_indexed_with_a_warning(settings,
     report = ingest([root], settings)
     assert report.added == ["x/privacy-policy@2024-03-13"] and len(report.warnings) == 1
     warning = report.summary().splitlines()[1]
-    assert warning.startswith("warning: x/privacy-policy@2024-03-13: section “1.2 Information we collect when you use X.”")
+    assert warning.startswith(
+        "warning: x/privacy-policy@2024-03-13: section “1.2 Information we collect when you use X.”"
+    )
     assert "against 4,901 in 2023-09-29" in warning and "cut short" in warning
     assert open_store(settings).get_version("x", "privacy-policy", "2024-03-13") is not None  # indexed all the same
 
 
 # conflicts and single files ---------------------------------------------------------------------
+
 
 def test_same_date_with_other_text_conflicts_unless_replaced(settings, tmp_path):
     ingest([SAMPLE], settings)
@@ -106,8 +111,10 @@ def test_same_date_with_other_text_conflicts_unless_replaced(settings, tmp_path)
     report = ingest([other], settings, replace=True)
     assert report.added == ["chirp/privacy-policy@2023-10-01"]
     info = store.get_version("chirp", "privacy-policy", "2023-10-01")
-    wanted = [c.text for c in chunk(PolicyVersion("chirp", "privacy-policy", "2023-10-01",
-                                                  load_clean(CHIRP / "2025-02-01.md")))]
+    wanted = [
+        c.text
+        for c in chunk(PolicyVersion("chirp", "privacy-policy", "2023-10-01", load_clean(CHIRP / "2025-02-01.md")))
+    ]
     now = store.clauses("chirp", "privacy-policy", "2023-10-01")
     assert info.sha256 != before.sha256 and [c.text for c in now] == wanted
     assert store.count() == sum(v.clauses for v in store.versions())
@@ -148,6 +155,7 @@ def test_sample_corpus_ingests_three_versions(settings):
 
 # the command line -------------------------------------------------------------------------------
 
+
 def test_cli_ingest_then_versions(tmp_path):
     runner, data = CliRunner(), str(tmp_path / "data")
     env = {"CLAUSECITE_CHROMA_URL": None, "CLAUSECITE_DATA": None}
@@ -167,8 +175,9 @@ def test_cli_ingest_then_versions(tmp_path):
 
 def test_cli_missing_path_fails_with_one_clear_line(tmp_path):
     missing = tmp_path / "no-such-policies"
-    result = CliRunner().invoke(main, ["--data", str(tmp_path / "data"), "ingest", str(missing)],
-                                env={"CLAUSECITE_CHROMA_URL": None})
+    result = CliRunner().invoke(
+        main, ["--data", str(tmp_path / "data"), "ingest", str(missing)], env={"CLAUSECITE_CHROMA_URL": None}
+    )
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines() == [f"Error: {missing}: no such file or folder; check the path"]
     assert result.stdout == ""
@@ -176,16 +185,24 @@ def test_cli_missing_path_fails_with_one_clear_line(tmp_path):
 
 def test_cli_versions_on_an_empty_data_folder_says_what_to_do(tmp_path):
     result = CliRunner().invoke(main, ["--data", str(tmp_path / "data"), "versions"])
-    assert result.exit_code == 0 and "python cli.py ingest corpora/sample" in result.stdout
+    assert result.exit_code == 0 and "clausecite ingest corpora/sample" in result.stdout
 
 
 # an ingest killed half way ----------------------------------------------------------------------
 
+
 def run_cli(data: Path, *args: str, **popen) -> subprocess.Popen:
     """`python cli.py ARGS` in a child process whose stored state lives in `data`."""
     env = {**os.environ, "CLAUSECITE_DATA": str(data), "CLAUSECITE_CHROMA_URL": "", **popen.pop("env", {})}
-    return subprocess.Popen([sys.executable, str(REPO / "cli.py"), *args], cwd=REPO, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen)
+    return subprocess.Popen(
+        [sys.executable, str(REPO / "cli.py"), *args],
+        cwd=REPO,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        **popen,
+    )
 
 
 @pytest.mark.slow
@@ -194,8 +211,13 @@ def test_killed_ingest_leaves_only_complete_versions_and_reruns(tmp_path):
     done = run_cli(data, "ingest", "--quiet", str(SAMPLE))
     out, err = done.communicate(timeout=300)
     assert done.returncode == 0, err
-    two_x = layout(tmp_path / "two-x", {f"x/privacy-policy/{d}.md": CORPORA / "x" / "privacy-policy" / f"{d}.md"
-                                        for d in ("2023-05-18", "2023-09-29")})
+    two_x = layout(
+        tmp_path / "two-x",
+        {
+            f"x/privacy-policy/{d}.md": CORPORA / "x" / "privacy-policy" / f"{d}.md"
+            for d in ("2023-05-18", "2023-09-29")
+        },
+    )
 
     child = run_cli(data, "ingest", "--quiet", str(two_x), env={"CLAUSECITE_TEST_PAUSE_AFTER_UPSERT": "60"})
     try:
@@ -218,6 +240,7 @@ def test_killed_ingest_leaves_only_complete_versions_and_reruns(tmp_path):
     assert [r.split()[0] for r in out.splitlines()] == ["chirp"] * 3
 
     from settings import Settings
+
     settings = Settings.from_env(data_dir=data, chroma_url="")
     store = open_store(settings)
     sample_total = sum(v.clauses for v in store.versions())

@@ -1,27 +1,45 @@
 """What counts as a new text, the date a changed text gets, the remembered sources file and the address guard."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
 
+from ingest.store import StoreError
 from ingest.watch import WatchedSource, comparable, is_stamp, load_sources, pick_date, remember, same_text, sources_path
 from ingest.web import UrlRefused, guard_for
 
-POLICY = ("# Acme Privacy Policy\n\nLast updated: May 3, 2025\n\n## 1. Data\n\nWe keep your messages until "
-          "January 1, 2026 and then delete them. See https://acme.example/help?topic=data&utm_source=mail.\n")
+POLICY = (
+    "# Acme Privacy Policy\n\nLast updated: May 3, 2025\n\n## 1. Data\n\nWe keep your messages until "
+    "January 1, 2026 and then delete them. See https://acme.example/help?topic=data&utm_source=mail.\n"
+)
 
 
-@pytest.mark.parametrize("block", ["Last updated: May 3, 2025", "Effective: January 10, 2024", "Effective 2024-01-01",
-                                   "Last modified on 3 May 2025 at 10:42 UTC", "Page generated 2025-05-03T10:42:00Z",
-                                   "Effective date: 03/05/2025"])
+@pytest.mark.parametrize(
+    "block",
+    [
+        "Last updated: May 3, 2025",
+        "Effective: January 10, 2024",
+        "Effective 2024-01-01",
+        "Last modified on 3 May 2025 at 10:42 UTC",
+        "Page generated 2025-05-03T10:42:00Z",
+        "Effective date: 03/05/2025",
+    ],
+)
 def test_a_block_that_only_dates_the_page_is_a_stamp(block):
     assert is_stamp(block)
 
 
-@pytest.mark.parametrize("block", ["We keep your messages until January 1, 2026 and then delete them.",
-                                   "Effective immediately, we share data with advertisers.", "Last updated",
-                                   "Users under 13 since 2024-01-01 may not sign up"])
+@pytest.mark.parametrize(
+    "block",
+    [
+        "We keep your messages until January 1, 2026 and then delete them.",
+        "Effective immediately, we share data with advertisers.",
+        "Last updated",
+        "Users under 13 since 2024-01-01 may not sign up",
+    ],
+)
 def test_policy_words_beside_a_date_are_not_a_stamp(block):
     assert not is_stamp(block)
 
@@ -32,8 +50,9 @@ def test_stamps_and_tracking_parameters_do_not_make_a_new_text():
     assert "topic=data" in comparable(POLICY) and "utm_source" not in comparable(POLICY)
 
 
-@pytest.mark.parametrize("edit", [("January 1, 2026", "March 1, 2026"), ("topic=data", "topic=ads"),
-                                  ("delete them", "keep them")])
+@pytest.mark.parametrize(
+    "edit", [("January 1, 2026", "March 1, 2026"), ("topic=data", "topic=ads"), ("delete them", "keep them")]
+)
 def test_a_changed_date_in_a_sentence_a_real_parameter_or_a_word_is_a_new_text(edit):
     assert not same_text(POLICY, POLICY.replace(*edit))
 
@@ -58,12 +77,26 @@ def test_remembered_sources_are_kept_once_each_in_a_json_file(tmp_path):
     with pytest.raises(ValueError, match="not allowed"):
         remember(tmp_path, WatchedSource("../etc", "x", "https://e.example/"))
     sources_path(tmp_path).write_text("{}")
-    with pytest.raises(ValueError, match="watchlist.json is not a list of sources"):
+    with pytest.raises(StoreError, match="watchlist.json is not a list of sources"):
         load_sources(tmp_path)
 
 
-@pytest.mark.parametrize("ip", ["127.0.0.1", "10.0.0.1", "172.16.5.4", "192.168.1.1", "169.254.169.254", "::1",
-                                "fe80::1", "fc00::1", "::ffff:127.0.0.1", "0.0.0.0", "100.64.0.1"])
+@pytest.mark.parametrize(
+    "ip",
+    [
+        "127.0.0.1",
+        "10.0.0.1",
+        "172.16.5.4",
+        "192.168.1.1",
+        "169.254.169.254",
+        "::1",
+        "fe80::1",
+        "fc00::1",
+        "::ffff:127.0.0.1",
+        "0.0.0.0",
+        "100.64.0.1",
+    ],
+)
 def test_the_guard_refuses_non_public_addresses(ip):
     with pytest.raises(UrlRefused, match="loopback, private or link-local"):
         guard_for("0.0.0.0", "").check("host", ip)

@@ -1,4 +1,5 @@
 """Short forms in questions spelled out from the policy's own words (qa/acronyms.py)."""
+
 from qa.acronyms import expand, phrases, short_forms, spelled_out
 from qa.retrieve import _stem, tokenize
 
@@ -43,8 +44,14 @@ def test_weak_evidence_spells_out_nothing():
     assert spelled_out("AI", POLICY.replace("artificial intelligence", "smart"), closeness({})) == ""
     # a fragment of a longer name, a shouted disclaimer and a company's name are not what a short form
     # stands for, even when the model finds them about as close as "Direct Messages" is to "DMs"
-    near = closeness({("dm", "digital millennium"): 0.35, ("dm", "damages may"): 0.35, ("dm", "data mart"): 0.35,
-                      ("ai", "acme inc"): 0.35})
+    near = closeness(
+        {
+            ("dm", "digital millennium"): 0.35,
+            ("dm", "damages may"): 0.35,
+            ("dm", "data mart"): 0.35,
+            ("ai", "acme inc"): 0.35,
+        }
+    )
     assert spelled_out("DM", POLICY.replace("Direct Messages", "chats"), near) == ""
     assert spelled_out("AI", "Acme Inc runs it. Acme Inc owns it. Acme Inc sells it.", near) == ""
     # no model to judge meaning: only a definition counts

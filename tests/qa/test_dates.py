@@ -1,27 +1,40 @@
 """Dates named in a question pick the version it is about."""
+
 from __future__ import annotations
 
 import pytest
 
 from qa.dates import Mention, dates_in
 
+pytestmark = pytest.mark.fast  # pure: no model, no ../shared
 
-@pytest.mark.parametrize("question, expected", [
-    ("what changed about biometrics in September 2023?", [Mention("2023-09-30")]),
-    ("Did the Sept 2023 update change anything?", [Mention("2023-09-30")]),
-    ("is it new in the january 2026 policy?", [Mention("2026-01-31")]),
-    ("between the Aug 7 and Aug 11 2023 versions?", [Mention("2023-08-07"), Mention("2023-08-11")]),
-    ("what changed since May 2023?", [Mention("2023-05-31", since=True)]),
-    ("compare 2024-11-15 with 29 September 2023", [Mention("2024-11-15"), Mention("2023-09-29")]),
-    ("in feb 2024?", [Mention("2024-02-29")]),
-])
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("what changed about biometrics in September 2023?", [Mention("2023-09-30")]),
+        ("Did the Sept 2023 update change anything?", [Mention("2023-09-30")]),
+        ("is it new in the january 2026 policy?", [Mention("2026-01-31")]),
+        ("between the Aug 7 and Aug 11 2023 versions?", [Mention("2023-08-07"), Mention("2023-08-11")]),
+        ("what changed since May 2023?", [Mention("2023-05-31", since=True)]),
+        ("compare 2024-11-15 with 29 September 2023", [Mention("2024-11-15"), Mention("2023-09-29")]),
+        ("in feb 2024?", [Mention("2024-02-29")]),
+    ],
+)
 def test_dates_a_question_names(question, expected):
     assert dates_in(question) == expected
 
 
-@pytest.mark.parametrize("question", [
-    "may I delete my data in 2023?", "did they drop the 18-month limit?", "March 3 is my birthday",
-    "what did they decide?", "Feb 30 2024 is not a day", "my 11 year old made an account",
-])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "may I delete my data in 2023?",
+        "did they drop the 18-month limit?",
+        "March 3 is my birthday",
+        "what did they decide?",
+        "Feb 30 2024 is not a day",
+        "my 11 year old made an account",
+    ],
+)
 def test_no_date_is_read_into_other_words(question):
     assert dates_in(question) == []

@@ -1,4 +1,5 @@
 """Compare, history, batch, export and the LangChain retriever over the project's sample corpus."""
+
 from __future__ import annotations
 
 import csv
@@ -8,7 +9,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import SAMPLE
+from tests.helpers import SAMPLE
 
 
 @pytest.fixture(scope="module")
@@ -43,17 +44,21 @@ def test_history_is_a_timeline_that_marks_where_the_topic_appears(sample):
     r = run(sample, "history", "chirp/privacy-policy", "training AI models")
     assert r.exit_code == 0, r.output
     rows = [ln for ln in r.output.splitlines() if ln.startswith("| 20")]
-    assert [ln.split(" | ")[:2] for ln in rows] == [["| 2022-03-01", "not addressed"],
-                                                     ["| 2023-10-01", "**added in 2023-10-01 (§2.1)**"],
-                                                     ["| 2025-02-01", "unchanged (§2.1)"]]
+    assert [ln.split(" | ")[:2] for ln in rows] == [
+        ["| 2022-03-01", "not addressed"],
+        ["| 2023-10-01", "**added in 2023-10-01 (§2.1)**"],
+        ["| 2025-02-01", "unchanged (§2.1)"],
+    ]
     assert "machine learning and artificial intelligence models" in rows[1]
 
 
 def test_batch_keeps_order_and_reports_bad_rows(sample, tmp_path):
     q = tmp_path / "q.jsonl"
-    q.write_text('{"id": "a", "question": "Do you train AI on my posts?", "service": "chirp"}\n'
-                 "not json\n"
-                 '{"id": "c", "question": "How long do you keep logs?", "service": "chirp", "as_of": "2022-06-01"}\n')
+    q.write_text(
+        '{"id": "a", "question": "Do you train AI on my posts?", "service": "chirp"}\n'
+        "not json\n"
+        '{"id": "c", "question": "How long do you keep logs?", "service": "chirp", "as_of": "2022-06-01"}\n'
+    )
     out = tmp_path / "answers.jsonl"
     r = run(sample, "batch", str(q), "-o", str(out))
     assert r.exit_code == 0, r.output

@@ -1,4 +1,5 @@
 """ClauseCite's own held-out question sets stay true to the policies they quote."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -23,7 +24,7 @@ def test_every_quote_is_verbatim_in_its_version_and_absent_where_said(store, pat
     items = load_gold(path)
     assert len(items) == len(raw) >= 30 and len({it.id for it in items}) == len(items)
     assert sum(not it.answerable for it in items) >= 10, "a held-out set needs unanswerable questions"
-    for item, r in zip(items, raw):
+    for item, r in zip(items, raw, strict=True):
         assert item.answerable == bool(item.evidence), item.id
         for ev in r.get("evidence") or []:
             policy, _, version = ev["version"].partition("@")

@@ -1,6 +1,7 @@
 """Keeping up with a policy by URL, against a real HTTP server on 127.0.0.1 whose page changes between
 requests: add by URL, check (no change, markup only, a real change), failures, the feed, and the
 refusal of private addresses when the app listens beyond loopback."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -51,8 +52,10 @@ def feed_entries(settings) -> list[ET.Element]:
         assert root.find(f"{ATOM}{tag}") is not None, tag
     entries = root.findall(f"{ATOM}entry")
     for e in entries:
-        assert all(e.find(f"{ATOM}{tag}") is not None and (e.find(f"{ATOM}{tag}").text or "").strip()
-                   for tag in ("id", "title", "updated", "summary")), ET.tostring(e)
+        assert all(
+            e.find(f"{ATOM}{tag}") is not None and (e.find(f"{ATOM}{tag}").text or "").strip()
+            for tag in ("id", "title", "updated", "summary")
+        ), ET.tostring(e)
         dt.datetime.fromisoformat(e.find(f"{ATOM}updated").text)  # RFC 3339
     return entries
 
@@ -60,7 +63,9 @@ def feed_entries(settings) -> list[ET.Element]:
 def test_add_by_url_indexes_the_date_the_page_states_and_remembers_the_url(site, settings, added):
     assert versions(settings) == ["2024-01-10"]
     assert open_store(settings).versions()[0].source == added  # citations point at the page, not a download
-    assert [(s.service, s.document, s.url) for s in load_sources(settings.data_dir)] == [("acme", "privacy-policy", added)]
+    assert [(s.service, s.document, s.url) for s in load_sources(settings.data_dir)] == [
+        ("acme", "privacy-policy", added)
+    ]
     assert json.loads(sources_path(settings.data_dir).read_text())["sources"][0]["url"] == added
     assert not list(settings.data_dir.glob(".*.part"))  # written through a temp file, none left behind
     assert site.requests == [("/privacy", USER_AGENT)] and "ClauseCite" in USER_AGENT
@@ -101,7 +106,11 @@ def test_a_real_change_is_one_new_version_with_its_report_and_one_feed_entry(sit
     [entry] = feed_entries(settings)
     assert entry.find(f"{ATOM}title").text == "acme/privacy-policy: new version 2025-03-03"
     assert entry.find(f"{ATOM}summary").text == "2 added, 1 removed, 1 changed clauses since 2024-01-10"
-    assert {c.get("term") for c in entry.findall(f"{ATOM}category")} == {"Acme Privacy Policy", "2. How we use information", "3. Sharing"}
+    assert {c.get("term") for c in entry.findall(f"{ATOM}category")} == {
+        "Acme Privacy Policy",
+        "2. How we use information",
+        "3. Sharing",
+    }
     assert entry.find(f"{ATOM}link").get("href") == added
 
     assert [ln.text() for ln in check(settings)] == ["acme/privacy-policy: unchanged (2025-03-03)"]
@@ -113,12 +122,18 @@ def test_failing_sources_get_one_line_each_nothing_indexed_and_the_others_still_
     bad = {
         "gone": (site.set("/gone", Page(b"no", 404, "text/plain")), "answered 404"),
         "slow": (site.set("/slow", Page(policy_html(), delay=4)), "did not answer within 1.5 s"),
-        "huge": (site.set("/huge", Page(stream_bytes=50 * 1024 * 1024, content_type="text/html")),
-                 "sends more than 10,485,760 bytes"),
-        "image": (site.set("/logo", Page(bytes(range(256)) * 40, content_type="image/png")),
-                  "not a policy page: it sends image/png"),
-        "binary": (site.set("/blob", Page(bytes(range(256)) * 40, content_type="text/plain")),
-                   "not a policy page: this looks like a binary file"),
+        "huge": (
+            site.set("/huge", Page(stream_bytes=50 * 1024 * 1024, content_type="text/html")),
+            "sends more than 10,485,760 bytes",
+        ),
+        "image": (
+            site.set("/logo", Page(bytes(range(256)) * 40, content_type="image/png")),
+            "not a policy page: it sends image/png",
+        ),
+        "binary": (
+            site.set("/blob", Page(bytes(range(256)) * 40, content_type="text/plain")),
+            "not a policy page: this looks like a binary file",
+        ),
         "empty": (site.set("/empty", Page(b"<html><body><p>Coming soon</p></body></html>")), "not a policy page"),
     }
     remember(settings.data_dir, *(WatchedSource(name, "privacy-policy", url) for name, (url, _) in bad.items()))
@@ -127,7 +142,7 @@ def test_failing_sources_get_one_line_each_nothing_indexed_and_the_others_still_
 
     lines = {line.source.service: line.text() for line in check(settings)}
     assert lines.pop("acme") == "acme/privacy-policy: new version 2025-03-03: 2 added, 1 removed, 1 changed"
-    for name, (url, why) in bad.items():
+    for name, (_url, why) in bad.items():
         assert lines[name].startswith(f"{name}/privacy-policy: failed: ") and why in lines[name], lines[name]
         assert "\n" not in lines[name]
         assert versions(settings, name) == []
@@ -155,8 +170,9 @@ def test_beyond_loopback_private_addresses_are_refused_and_nothing_is_requested(
     add_url(url, replace(settings, host="127.0.0.1"), **ACME)  # on loopback only, local addresses are fine
 
 
-@pytest.mark.parametrize("target", ["http://169.254.169.254/latest/meta-data/", "http://10.1.2.3/policy",
-                                    "http://127.0.0.1:{port}/privacy"])
+@pytest.mark.parametrize(
+    "target", ["http://169.254.169.254/latest/meta-data/", "http://10.1.2.3/policy", "http://127.0.0.1:{port}/privacy"]
+)
 def test_a_redirect_to_a_private_address_is_refused(site, settings, target):
     port = site.url.rsplit(":", 1)[1]
     site.set("/privacy", Page(policy_html()))
@@ -203,16 +219,19 @@ def test_cli_ingest_url_then_check_prints_one_line_per_source(site, settings):
     assert r.exit_code == 0 and r.output.splitlines()[0] == "acme/privacy-policy: unchanged (2025-03-03)"
 
     site.set("/privacy", Page(policy_html(changed=True, stamp="Effective: March 3, 2025").replace(b"court", b"judge")))
-    r = CliRunner().invoke(__import__("cli").main, ["--data", str(settings.data_dir), "ingest", url, "--service", "acme",
-                                                    "--document", "privacy-policy"])
+    r = CliRunner().invoke(
+        __import__("cli").main,
+        ["--data", str(settings.data_dir), "ingest", url, "--service", "acme", "--document", "privacy-policy"],
+    )
     assert r.exit_code == 1 and "already indexed with different text" in r.output and "--replace" in r.output
     r = cli(settings, "ingest", url, "--service", "acme", "--document", "privacy-policy", "--replace")
     assert r.exit_code == 0 and "judge" in open_store(settings).clean_text("acme", "privacy-policy", "2025-03-03")
 
 
 def test_cli_ingest_url_without_names_is_refused(site, settings):
-    r = CliRunner().invoke(__import__("cli").main, ["--data", str(settings.data_dir), "ingest",
-                                                    site.set("/p", Page(policy_html()))])
+    r = CliRunner().invoke(
+        __import__("cli").main, ["--data", str(settings.data_dir), "ingest", site.set("/p", Page(policy_html()))]
+    )
     assert r.exit_code == 1 and "--service and --document" in r.output and site.requests == []
 
 
@@ -226,16 +245,22 @@ def test_pinned_manifest_sources_are_remembered_by_fetch_and_indexed_by_check_wh
         for r in rows:
             site.set(f"/{r['effective_date']}.md", Page((SHARED / r["file"]).read_bytes(), content_type="text/plain"))
         manifest = tmp_path / "sources.tsv"
-        manifest.write_text("service\tdocument\ttitle\teffective_date\turl\tsha256\n" + "".join(
-            f"x\tprivacy-policy\t{r['title']}\t{r['effective_date']}\t{site.url}/{r['effective_date']}.md\t{r['sha256']}\n"
-            for r in rows))
+        manifest.write_text(
+            "service\tdocument\ttitle\teffective_date\turl\tsha256\n"
+            + "".join(
+                f"x\tprivacy-policy\t{r['title']}\t{r['effective_date']}\t{site.url}/{r['effective_date']}.md\t{r['sha256']}\n"
+                for r in rows
+            )
+        )
         assert cli(settings, "fetch", "--manifest", str(manifest), "--no-ingest").exit_code == 0
         assert [s.pinned for s in load_sources(settings.data_dir)] == [True, True]
         lines = [line.text() for line in check(settings)]
         assert lines[0] == "x/privacy-policy: new version 2022-06-10: first version indexed"
         assert lines[1].startswith("x/privacy-policy: new version 2023-05-18: ")
-        assert [line.text() for line in check(settings)] == ["x/privacy-policy: unchanged (2022-06-10)",
-                                                              "x/privacy-policy: unchanged (2023-05-18)"]
+        assert [line.text() for line in check(settings)] == [
+            "x/privacy-policy: unchanged (2022-06-10)",
+            "x/privacy-policy: unchanged (2023-05-18)",
+        ]
         assert len(site.requests) == 2  # verified copies are reused: a pinned source is fetched once
     finally:
         server.shutdown()

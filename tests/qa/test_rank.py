@@ -1,4 +1,5 @@
 """The shipped relevance models: intact files, a clear error when one is missing, the network format."""
+
 from __future__ import annotations
 
 import json
@@ -50,8 +51,12 @@ def test_a_damaged_model_file_stops_start_up(settings, models_copy):
 
 def test_network_round_trips_and_predicts_probabilities():
     rng = np.random.default_rng(0)
-    net = rank.Network(("a", "b"), np.zeros(2), np.ones(2),
-                       ((rng.normal(size=(2, 4)), np.zeros(4)), (rng.normal(size=(4, 1)), np.zeros(1))))
+    net = rank.Network(
+        ("a", "b"),
+        np.zeros(2),
+        np.ones(2),
+        ((rng.normal(size=(2, 4)), np.zeros(4)), (rng.normal(size=(4, 1)), np.zeros(1))),
+    )
     again = rank.Network.from_dict(json.loads(json.dumps(net.to_dict())))
     x = rng.normal(size=(5, 2))
     p = again.predict(x)

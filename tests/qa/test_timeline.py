@@ -1,4 +1,5 @@
 """The topic over time, with the answers' own relevance: real X policies from ../shared/corpora and the sample."""
+
 from __future__ import annotations
 
 import pytest
@@ -27,8 +28,10 @@ def test_training_ai_models_on_x_is_not_addressed_until_2023_05_18_then_added_in
 
 def test_a_reworded_clause_is_marked_changed_with_its_word_diff(sample_answerer):
     rows = timeline(sample_answerer, "chirp", "privacy-policy", "how long do you keep log data")
-    assert [(r.first, r.last, r.status) for r in rows] == [("2022-03-01", "2023-10-01", "addressed"),
-                                                           ("2025-02-01", "2025-02-01", "changed")]
+    assert [(r.first, r.last, r.status) for r in rows] == [
+        ("2022-03-01", "2023-10-01", "addressed"),
+        ("2025-02-01", "2025-02-01", "changed"),
+    ]
     changed = rows[1]
     assert changed.marked and changed.section == rows[0].section == "6.2 Log data"
     assert ("-", "at most 18 months. After that") in changed.diff
@@ -39,7 +42,7 @@ def test_a_reworded_clause_is_marked_changed_with_its_word_diff(sample_answerer)
 def sample_answerer(tmp_path_factory):
     from ingest.pipeline import ingest
     from settings import Settings
-    from tests.conftest import SAMPLE
+    from tests.helpers import SAMPLE
 
     s = Settings.from_env(data_dir=tmp_path_factory.mktemp("sample") / "data", chroma_url="", llm_base_url="")
     ingest([SAMPLE], s)

@@ -1,4 +1,5 @@
 """The running app: bound to loopback by default, closed without a login, uploads refused server-side."""
+
 from __future__ import annotations
 
 import os
@@ -12,8 +13,8 @@ import pytest
 
 import app
 from ingest.pipeline import open_store
-from tests.conftest import REPO, SAMPLE
-from tests.reliability.conftest import AUTH
+from tests.helpers import REPO, SAMPLE
+from tests.reliability.helpers import AUTH
 
 pytestmark = pytest.mark.slow
 
@@ -78,8 +79,9 @@ def test_with_login_the_app_and_its_api_work(app_server):
 
     from gradio_client import Client
 
-    answer = Client(url + "/", auth=AUTH, verbose=False).predict("Can I delete my data?", "chirp/privacy-policy",
-                                                                "", "", api_name="/ask")
+    answer = Client(url + "/", auth=AUTH, verbose=False).predict(
+        "Can I delete my data?", "chirp/privacy-policy", "", "", api_name="/ask"
+    )
     assert answer["version"] == "2025-02-01" and answer["citations"]
 
 
@@ -97,7 +99,7 @@ def test_oversized_upload_is_refused_by_the_server(app_server):
 @pytest.fixture()
 def answerer(sample_template, tmp_path):
     from settings import Settings
-    from tests.reliability.conftest import copy_index
+    from tests.reliability.helpers import copy_index
 
     data = copy_index(sample_template, tmp_path / "data")
     return app.make_answerer(Settings.from_env(data_dir=data, chroma_url="", llm_base_url=""))
@@ -116,14 +118,20 @@ def test_upload_handler_refuses_executables_and_keeps_files_under_the_data_folde
     with pytest.raises(gr.Error, match="looks like a binary file"):
         app.add_policy(answerer, str(disguised), "acme", "privacy-policy", "2024-05-01")
     with pytest.raises(gr.Error, match="not allowed"):
-        app.add_policy(answerer, str(SAMPLE / "chirp" / "privacy-policy" / "2022-03-01.md"), "../../outside",
-                       "privacy-policy", "2024-05-01")
+        app.add_policy(
+            answerer,
+            str(SAMPLE / "chirp" / "privacy-policy" / "2022-03-01.md"),
+            "../../outside",
+            "privacy-policy",
+            "2024-05-01",
+        )
     assert [v.key for v in open_store(settings).versions()] == before
     assert not list(settings.data_dir.glob("uploads/**/*.*"))  # refused uploads leave nothing behind
     assert sorted(p.name for p in exe.parent.iterdir()) == ["policy.md", "setup.exe"]
 
-    message, name = app.add_policy(answerer, str(SAMPLE / "chirp" / "privacy-policy" / "2022-03-01.md"), "acme",
-                                   "privacy-policy", "2024-05-01")
+    message, name = app.add_policy(
+        answerer, str(SAMPLE / "chirp" / "privacy-policy" / "2022-03-01.md"), "acme", "privacy-policy", "2024-05-01"
+    )
     assert name == "acme/privacy-policy" and "1 version(s) indexed" in message
     info = open_store(settings).get_version("acme", "privacy-policy", "2024-05-01")
     stored = Path(info.source).resolve()
@@ -133,7 +141,11 @@ def test_upload_handler_refuses_executables_and_keeps_files_under_the_data_folde
 def test_gradio_keeps_incoming_uploads_under_the_data_folder(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "GRADIO_TEMP_DIR"}
     env["CLAUSECITE_DATA"] = str(tmp_path / "data")
-    code = "import app, gradio.utils as u; print(u.get_upload_folder())"
+    # importing app changes nothing; the serving process puts Gradio's upload copies under the data folder
+    code = (
+        "import os; before = dict(os.environ); import app, gradio.utils as u; assert dict(os.environ) == before; "
+        "from settings import Settings; app.prepare_process(Settings.from_env()); print(u.get_upload_folder())"
+    )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert Path(out.stdout.strip()).resolve().is_relative_to((tmp_path / "data").resolve())

@@ -4,6 +4,7 @@ Policies added through "Add a policy" vanished from the list on reload (the list
 start); an API call with a number for the question logged a traceback and said only "Error"; wrong
 passwords could be tried 200 times in 2 s.
 """
+
 from __future__ import annotations
 
 import time
@@ -14,8 +15,8 @@ import pytest
 
 import app
 from settings import Settings
-from tests.conftest import SAMPLE
-from tests.reliability.conftest import AUTH, copy_index
+from tests.helpers import SAMPLE
+from tests.reliability.helpers import AUTH, copy_index
 
 
 @pytest.fixture()
@@ -31,19 +32,24 @@ def _on_page_load(demo: gr.Blocks):
 
 def test_a_policy_added_in_the_app_is_listed_when_any_page_loads(answerer):
     demo = app.build_app(answerer.settings, answerer)  # built before the upload, as a running app is
-    app.add_policy(answerer, str(SAMPLE / "chirp" / "privacy-policy" / "2022-03-01.md"), "acme", "privacy-policy",
-                   "2024-05-01")
+    app.add_policy(
+        answerer, str(SAMPLE / "chirp" / "privacy-policy" / "2022-03-01.md"), "acme", "privacy-policy", "2024-05-01"
+    )
     policy, version, old, new = _on_page_load(demo)()
     assert "acme/privacy-policy" in policy.constructor_args["choices"]
 
 
-@pytest.mark.parametrize("call", [
-    lambda a: app.ask_api(a, 42, "chirp/privacy-policy"),
-    lambda a: app.ask_api(a, "Can I delete my data?", ["chirp/privacy-policy"]),
-    lambda a: app.ask_api(a, "Can I delete my data?", "chirp/privacy-policy", 2025),
-    lambda a: app.compare_html(a, "chirp/privacy-policy", 2022, "2025-02-01"),
-    lambda a: app.history_html(a, "chirp/privacy-policy", 7),
-], ids=["question", "policy", "version", "compare", "history"])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda a: app.ask_api(a, 42, "chirp/privacy-policy"),
+        lambda a: app.ask_api(a, "Can I delete my data?", ["chirp/privacy-policy"]),
+        lambda a: app.ask_api(a, "Can I delete my data?", "chirp/privacy-policy", 2025),
+        lambda a: app.compare_html(a, "chirp/privacy-policy", 2022, "2025-02-01"),
+        lambda a: app.history_html(a, "chirp/privacy-policy", 7),
+    ],
+    ids=["question", "policy", "version", "compare", "history"],
+)
 def test_api_input_that_is_not_text_is_refused_with_a_message(call, answerer):
     with pytest.raises(gr.Error, match=r"must be text, not (int|list)"):
         call(answerer)

@@ -1,4 +1,5 @@
 """Bad input files: each is refused by `cli.py ingest` with one clear line, and the index is untouched."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,11 +9,13 @@ import pytest
 from ingest.loaders import LoadError
 from ingest.pipeline import ingest, open_store
 from settings import Settings
-from tests.reliability.conftest import assert_one_line_error, cli, snapshot
+from tests.reliability.helpers import assert_one_line_error, cli, snapshot
 
 FLAGS = ["--service", "acme", "--document", "privacy-policy", "--version", "2024-01-01"]
-POLICY = ("1. Your data\n\nWe keep your email address and phone number while your account exists. You can ask "
-          "us to delete them at any time, and we will do so within thirty days of your request.\n")
+POLICY = (
+    "1. Your data\n\nWe keep your email address and phone number while your account exists. You can ask "
+    "us to delete them at any time, and we will do so within thirty days of your request.\n"
+)
 
 
 def _empty(d: Path) -> Path:
@@ -26,9 +29,11 @@ def _binary(d: Path) -> Path:
 
 
 def _scripts(d: Path) -> Path:
-    page = ("<html><head><script>" + "var t=[1,2,3];" * 400 + "</script><style>p{color:red}</style></head>"
-            "<body><script>alert(1)</script><nav><a href='/'>Home</a></nav><p>Hello there.</p>"
-            "<noscript>Enable JavaScript to read this policy.</noscript><script>track();</script></body></html>")
+    page = (
+        "<html><head><script>" + "var t=[1,2,3];" * 400 + "</script><style>p{color:red}</style></head>"
+        "<body><script>alert(1)</script><nav><a href='/'>Home</a></nav><p>Hello there.</p>"
+        "<noscript>Enable JavaScript to read this policy.</noscript><script>track();</script></body></html>"
+    )
     (d / "policy.html").write_text(page, "utf-8")
     return d / "policy.html"
 
@@ -45,7 +50,9 @@ def _scan(d: Path) -> Path:
 
 def _huge(d: Path) -> Path:
     with open(d / "huge.txt", "wb") as fh:  # one byte over the default 10 MiB limit
-        fh.write((POLICY.encode() * (Settings().max_upload_bytes // len(POLICY) + 1))[:Settings().max_upload_bytes + 1])
+        fh.write(
+            (POLICY.encode() * (Settings().max_upload_bytes // len(POLICY) + 1))[: Settings().max_upload_bytes + 1]
+        )
     return d / "huge.txt"
 
 
@@ -98,9 +105,11 @@ def test_size_limit_comes_from_settings(settings, tmp_path):
 
 
 def test_cp1252_text_is_decoded_not_mangled(settings, tmp_path):
-    text = ("1. Données personnelles\n\nNous conservons votre adresse e-mail – et votre numéro de téléphone – "
-            "tant que votre compte existe. Vous pouvez demander leur suppression à tout moment ; nous "
-            "répondons sous trente jours. « Café », naïveté, résumé, coût, été, où, déjà.\n")
+    text = (
+        "1. Données personnelles\n\nNous conservons votre adresse e-mail – et votre numéro de téléphone – "
+        "tant que votre compte existe. Vous pouvez demander leur suppression à tout moment ; nous "
+        "répondons sous trente jours. « Café », naïveté, résumé, coût, été, où, déjà.\n"
+    )
     path = tmp_path / "politique.txt"
     path.write_bytes(text.encode("cp1252"))
     with pytest.raises(UnicodeDecodeError):
@@ -114,4 +123,3 @@ def test_cp1252_text_is_decoded_not_mangled(settings, tmp_path):
     for word in ("adresse e-mail – et", "répondons", "« Café »", "naïveté", "déjà"):
         assert word in joined, joined
     assert clauses[0].section == "1. Données personnelles"
-

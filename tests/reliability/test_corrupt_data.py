@@ -1,4 +1,5 @@
 """A damaged data folder: the CLI says what is broken and how to rebuild, exits non-zero, no traceback."""
+
 from __future__ import annotations
 
 import os
@@ -9,8 +10,8 @@ import pytest
 from ingest.pipeline import open_store
 from qa.answer import Answerer
 from settings import Settings
-from tests.conftest import SAMPLE
-from tests.reliability.conftest import assert_one_line_error, cli, copy_index, run_cli
+from tests.helpers import SAMPLE
+from tests.reliability.helpers import assert_one_line_error, cli, copy_index, run_cli
 
 QUESTION = "Can I delete my data?"
 
@@ -24,15 +25,16 @@ def damaged(sample_template, tmp_path):
 @pytest.fixture(scope="module")
 def healthy(sample_settings):
     """The answer a healthy sample index gives."""
-    return Answerer(sample_settings).ask(QUESTION, "chirp")
+    return Answerer(sample_settings).ask(QUESTION, service="chirp")
 
 
 def _commands(tmp_path) -> dict[str, list[str]]:
     (tmp_path / "q.txt").write_text(QUESTION + "\n", "utf-8")
-    return {"ask": ["ask", QUESTION, "--service", "chirp"],
-            "batch": ["batch", str(tmp_path / "q.txt"), "-o", str(tmp_path / "out.jsonl"), "--service", "chirp",
-                      "--quiet"],
-            "ingest": ["ingest", "--quiet", str(SAMPLE)]}
+    return {
+        "ask": ["ask", QUESTION, "--service", "chirp"],
+        "batch": ["batch", str(tmp_path / "q.txt"), "-o", str(tmp_path / "out.jsonl"), "--service", "chirp", "--quiet"],
+        "ingest": ["ingest", "--quiet", str(SAMPLE)],
+    }
 
 
 def _rebuilt_answers_like(settings, healthy, tmp_path) -> None:
@@ -40,12 +42,14 @@ def _rebuilt_answers_like(settings, healthy, tmp_path) -> None:
     again = run_cli(settings.data_dir, "ingest", "--quiet", str(SAMPLE))
     assert again.returncode == 0, again.stderr
     # this process keeps Chroma's failed open of the old path cached, so look at a copy under a new path
-    copy = Settings.from_env(data_dir=copy_index(settings.data_dir, tmp_path / "rebuilt"), chroma_url="",
-                             llm_base_url="")
+    copy = Settings.from_env(
+        data_dir=copy_index(settings.data_dir, tmp_path / "rebuilt"), chroma_url="", llm_base_url=""
+    )
     store = open_store(copy)
-    assert [v.key for v in store.versions()] == [f"chirp/privacy-policy@{d}" for d in ("2022-03-01", "2023-10-01", "2025-02-01")]
+    dates = ("2022-03-01", "2023-10-01", "2025-02-01")
+    assert [v.key for v in store.versions()] == [f"chirp/privacy-policy@{d}" for d in dates]
     assert store.count() == sum(v.clauses for v in store.versions())
-    a = Answerer(copy).ask(QUESTION, "chirp")
+    a = Answerer(copy).ask(QUESTION, service="chirp")
     assert a.text == healthy.text and [c.clause_id for c in a.citations] == [c.clause_id for c in healthy.citations]
 
 

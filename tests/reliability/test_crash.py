@@ -4,6 +4,7 @@ tests/ingest/test_pipeline.py kills a run after the vectors of its first new ver
 kill it before anything is written, in the middle of replacing an indexed version, and after one of two
 new versions is committed.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,8 @@ import pytest
 from ingest.pipeline import ingest, open_store
 from qa.answer import Answerer
 from settings import Settings
-from tests.conftest import REPO, SAMPLE
-from tests.reliability.conftest import child_env, cli, copy_index
+from tests.helpers import REPO, SAMPLE
+from tests.reliability.helpers import child_env, cli, copy_index
 
 CHIRP = SAMPLE / "chirp" / "privacy-policy"
 SAMPLE_KEYS = [f"chirp/privacy-policy@{d}" for d in ("2022-03-01", "2023-10-01", "2025-02-01")]
@@ -40,14 +41,20 @@ def expected(sample_settings):
 
 
 def _answer(answerer: Answerer, question: str, version: str) -> tuple[str, list[str]]:
-    a = answerer.ask(question, "chirp", version=version)
+    a = answerer.ask(question, service="chirp", version=version)
     return a.text, [c.clause_id for c in a.citations]
 
 
 def _start(data: Path, *args: str, pause: float = 0) -> subprocess.Popen:
     extra = {"CLAUSECITE_TEST_PAUSE_AFTER_UPSERT": str(pause)} if pause else {}
-    return subprocess.Popen([sys.executable, str(REPO / "cli.py"), "ingest", "--quiet", *args], cwd=REPO,
-                            env=child_env(data, **extra), text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, str(REPO / "cli.py"), "ingest", "--quiet", *args],
+        cwd=REPO,
+        env=child_env(data, **extra),
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 def _kill_at_pause(child: subprocess.Popen, key: str, nth: int = 1) -> list[str]:
@@ -107,10 +114,23 @@ def test_killed_before_anything_is_written(data, expected, tmp_path):
 def test_killed_while_replacing_an_indexed_version(data, expected, tmp_path):
     # the new text keeps every old clause and adds one, so most clause ids are the same as the old ones
     new = tmp_path / "2023-10-01.md"
-    new.write_text((CHIRP / "2023-10-01.md").read_text("utf-8") + "\n## 12. A clause added by the test\n\n"
-                   "We added this clause so that this version has different text than the one indexed.\n", "utf-8")
-    child = _start(data, "--replace", "--service", "chirp", "--document", "privacy-policy", "--version",
-                   "2023-10-01", str(new), pause=120)
+    new.write_text(
+        (CHIRP / "2023-10-01.md").read_text("utf-8") + "\n## 12. A clause added by the test\n\n"
+        "We added this clause so that this version has different text than the one indexed.\n",
+        "utf-8",
+    )
+    child = _start(
+        data,
+        "--replace",
+        "--service",
+        "chirp",
+        "--document",
+        "privacy-policy",
+        "--version",
+        "2023-10-01",
+        str(new),
+        pause=120,
+    )
     _kill_at_pause(child, "chirp/privacy-policy@2023-10-01")
 
     settings = _check_intact(data, expected, SAMPLE_KEYS)  # the old text, and its answers, stand
@@ -123,7 +143,7 @@ def test_killed_while_replacing_an_indexed_version(data, expected, tmp_path):
     now = store.get_version("chirp", "privacy-policy", "2023-10-01")
     assert now.sha256 != old.sha256 and now.clauses == old.clauses + 1
     assert store.count() == sum(v.clauses for v in store.versions())
-    a = Answerer(settings).ask("Was a clause added by the test?", "chirp", version="2023-10-01")
+    a = Answerer(settings).ask("Was a clause added by the test?", service="chirp", version="2023-10-01")
     assert any("added this clause" in c.text for c in a.citations), a.text
 
 
@@ -140,12 +160,14 @@ def test_killed_after_one_of_two_new_versions_is_committed(data, expected, tmp_p
     settings = _check_intact(data, expected, keys)
     store = open_store(settings)
     assert store.count() > sum(v.clauses for v in store.versions())  # the killed version's vectors, unseen
-    echo = Answerer(settings).ask("Can I delete my data?", "echo")
+    echo = Answerer(settings).ask("Can I delete my data?", service="echo")
     assert echo.version == "2022-03-01" and echo.citations
 
     report = ingest([corpus.parent.parent], settings)
     assert report.added == ["echo/privacy-policy@2023-10-01"]
     assert report.unchanged == ["echo/privacy-policy@2022-03-01"] and report.new_embeddings == 0
     assert [v.key for v in store.versions()] == SAMPLE_KEYS[:1] + SAMPLE_KEYS[1:] + [
-        "echo/privacy-policy@2022-03-01", "echo/privacy-policy@2023-10-01"]
+        "echo/privacy-policy@2022-03-01",
+        "echo/privacy-policy@2023-10-01",
+    ]
     assert store.count() == sum(v.clauses for v in store.versions())

@@ -3,6 +3,7 @@
 The cache used to be written once, after every text was embedded, so a run killed at 81 % re-embedded
 all 2,046 texts of the shared corpora.
 """
+
 from __future__ import annotations
 
 import signal
@@ -13,8 +14,8 @@ import time
 
 import pytest
 
-from tests.conftest import CORPORA, REPO
-from tests.reliability.conftest import child_env, run_cli
+from tests.helpers import CORPORA, REPO
+from tests.reliability.helpers import child_env, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -33,8 +34,13 @@ def _cached(data) -> int:
 
 def test_a_killed_ingest_keeps_the_embeddings_it_had_computed(tmp_path):
     data = tmp_path / "data"
-    child = subprocess.Popen([sys.executable, str(REPO / "cli.py"), "ingest", "--quiet", str(CORPORA)],
-                             cwd=REPO, env=child_env(data), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    child = subprocess.Popen(
+        [sys.executable, str(REPO / "cli.py"), "ingest", "--quiet", str(CORPORA)],
+        cwd=REPO,
+        env=child_env(data),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 600
         while _cached(data) == 0 and child.poll() is None and time.monotonic() < deadline:

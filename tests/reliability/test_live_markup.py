@@ -4,6 +4,7 @@ An escaped Markdown image in a policy came out of cleaning as a live `![beacon](
 rendered it as <img>, and every reader's browser fetched the URL. A clause starting `=HYPERLINK(`
 went into CSV exports as a formula a spreadsheet would run.
 """
+
 from __future__ import annotations
 
 import csv
@@ -17,7 +18,7 @@ from markdown_it import MarkdownIt
 
 import app
 from ingest.loaders import load_clean
-from tests.reliability.conftest import cli
+from tests.reliability.helpers import cli
 
 HOST = "http://127.0.0.1:9"  # nothing listens there: a request would be the beacon firing
 POLICY = f"""# Beacon Privacy Policy
@@ -72,8 +73,9 @@ def test_escaped_markup_stays_text_in_the_clean_text(beacon):
 def test_the_chat_shows_policy_words_as_text(beacon):
     settings = beacon[0]
     answerer = app.make_answerer(settings)
-    history = app.ask(answerer, "Do you use cookies to remember my settings?", "beacon/privacy-policy", "", "",
-                      [], [])[0]
+    history = app.ask(answerer, "Do you use cookies to remember my settings?", "beacon/privacy-policy", "", "", [], [])[
+        0
+    ]
     reply = history[-1]["content"]
     assert "beacon" in reply and HOST in reply, reply  # the clause holding the beacon is what is quoted
     assert {t for t, _ in _Tags(reply).tags} <= {"br", "em"}, reply  # no img, no a: only our own tags
@@ -90,8 +92,10 @@ def test_csv_export_holds_no_formula(beacon, tmp_path):
     result = cli(settings, "batch", str(questions), "-o", str(out), "--service", "beacon", "--quiet")
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(out.open(encoding="utf-8", newline="")))
-    assert any(r["text"] == f"'=HYPERLINK(\"{HOST}/steal\",\"Cookie settings\") lets you turn off cookies that "
-               "are not needed." for r in rows), rows
+    assert any(
+        r["text"] == f'\'=HYPERLINK("{HOST}/steal","Cookie settings") lets you turn off cookies that are not needed.'
+        for r in rows
+    ), rows
     assert rows[0]["id"] == "'@x" and rows[0]["question"].startswith("'=1+1")
     for row in rows:
         assert not [v for v in row.values() if v[:1] in ("=", "+", "-", "@")], row

@@ -3,6 +3,7 @@
 Deleting the data folder's `chroma/` used to leave `ingest` reporting "0 version(s) indexed, 3
 unchanged" (with or without --replace) while answers quietly came from word matches alone.
 """
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,8 @@ import pytest
 import app
 from ingest.pipeline import open_store
 from settings import Settings
-from tests.conftest import SAMPLE
-from tests.reliability.conftest import assert_one_line_error, cli, copy_index, run_cli
+from tests.helpers import SAMPLE
+from tests.reliability.helpers import assert_one_line_error, cli, copy_index, run_cli
 
 QUESTION = "Can I delete my data?"
 VERSIONS = [f"chirp/privacy-policy@{d}" for d in ("2022-03-01", "2023-10-01", "2025-02-01")]
@@ -38,9 +39,11 @@ def test_ask_says_the_index_is_incomplete(lost):
     done = run_cli(lost, "ask", QUESTION, "--service", "chirp")
     assert done.returncode == 0, done.stderr
     warnings = [ln for ln in done.stderr.splitlines() if ln.startswith("warning:")]
-    assert warnings == [f"warning: the index is incomplete: chirp/privacy-policy@2025-02-01 has 0 of its "
-                        f"{_clauses(lost)} clause vectors, so answers come from word matches alone; run "
-                        "`python cli.py ingest` (any folder) to rebuild them"], done.stderr
+    assert warnings == [
+        f"warning: the index is incomplete: chirp/privacy-policy@2025-02-01 has 0 of its "
+        f"{_clauses(lost)} clause vectors, so answers come from word matches alone; run "
+        "`clausecite ingest` (any folder) to rebuild them"
+    ], done.stderr
     assert "5.3 Deleting your account" in done.stdout  # still answered, from word matches
 
 
@@ -57,8 +60,9 @@ def test_the_next_ingest_rebuilds_the_vectors_from_the_catalog(flags, lost, tmp_
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].startswith("0 version(s) indexed, 3 unchanged; 0 clauses, 0 new embeddings"), done.stdout
-    assert lines[1] == ("repaired 3 version(s) whose vectors were missing, from the catalog's texts: "
-                        + ", ".join(VERSIONS))
+    assert lines[1] == (
+        "repaired 3 version(s) whose vectors were missing, from the catalog's texts: " + ", ".join(VERSIONS)
+    )
     # this process never opened the folder's Chroma before, so it reads what the child wrote
     store = open_store(Settings.from_env(data_dir=lost, chroma_url="", llm_base_url=""))
     assert [(v.key, store.vector_count(v)) for v in store.versions()] == [(v.key, v.clauses) for v in store.versions()]
@@ -77,8 +81,9 @@ def test_vectors_lost_for_one_version_are_rebuilt_even_when_ingesting_another_fo
 
 @pytest.mark.parametrize("content", ["{}", "null", "[]", '{"version": {}, "text": "", "clauses": []}'])
 def test_a_catalog_file_holding_no_version_is_a_one_line_error_naming_it(content, sample_template, tmp_path):
-    settings = Settings.from_env(data_dir=copy_index(sample_template, tmp_path / "data"), chroma_url="",
-                                 llm_base_url="")
+    settings = Settings.from_env(
+        data_dir=copy_index(sample_template, tmp_path / "data"), chroma_url="", llm_base_url=""
+    )
     catalog = open_store(settings).catalog_dir / "chirp" / "privacy-policy" / "2023-10-01.json"
     catalog.write_text(content, "utf-8")
     for args in (["versions"], ["ask", QUESTION, "--service", "chirp"], ["ingest", "--quiet", str(SAMPLE)]):

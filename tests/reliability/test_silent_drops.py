@@ -4,6 +4,7 @@
 (exit 0), keep one of two files for one date, name a single file's policy after its folders,
 download a 50 MB page in full before refusing it, and refuse UTF-16 text as binary.
 """
+
 from __future__ import annotations
 
 import http.server
@@ -13,8 +14,8 @@ import threading
 import pytest
 
 from ingest.pipeline import collect, open_store
-from tests.conftest import CORPORA, SAMPLE
-from tests.reliability.conftest import assert_one_line_error, cli, snapshot
+from tests.helpers import CORPORA, SAMPLE
+from tests.reliability.helpers import assert_one_line_error, cli, snapshot
 
 CHIRP = SAMPLE / "chirp" / "privacy-policy"
 BAD = {  # file in the layout -> why it cannot be indexed
@@ -58,8 +59,10 @@ def test_skip_bad_indexes_the_rest_and_lists_what_it_skipped(corpus, settings):
     for rel, why in BAD.items():
         assert [ln for ln in lines if ln.startswith(f"skipped {corpus / rel}: ") and why in ln], (rel, lines)
     assert not [q for q in QUIET if q in result.stdout]
-    assert [v.key for v in open_store(settings).versions()] == ["chirp/privacy-policy@2022-03-01",
-                                                               "chirp/privacy-policy@2023-10-01"]
+    assert [v.key for v in open_store(settings).versions()] == [
+        "chirp/privacy-policy@2022-03-01",
+        "chirp/privacy-policy@2023-10-01",
+    ]
 
 
 def test_the_shared_corpora_ingest_without_a_word_about_their_other_files():
@@ -73,9 +76,12 @@ def test_two_files_for_one_date_are_an_error(tmp_path, sample_settings):
     shutil.copy(CHIRP / "2022-03-01.md", root / "2024-01-01.md")
     (root / "2024-01-01.html").write_text("<h1>Policy</h1><p>" + "We keep your data safe. " * 10 + "</p>", "utf-8")
     before = snapshot(sample_settings)
-    assert_one_line_error(cli(sample_settings, "ingest", "--quiet", str(tmp_path / "corpus")),
-                          "two files for one version acme/privacy-policy@2024-01-01", "2024-01-01.html",
-                          "keep one of them")
+    assert_one_line_error(
+        cli(sample_settings, "ingest", "--quiet", str(tmp_path / "corpus")),
+        "two files for one version acme/privacy-policy@2024-01-01",
+        "2024-01-01.html",
+        "keep one of them",
+    )
     assert snapshot(sample_settings) == before
 
 
@@ -84,8 +90,9 @@ def test_a_single_file_without_names_is_asked_for_them(tmp_path, sample_settings
     path.parent.mkdir(parents=True)
     shutil.copy(CHIRP / "2022-03-01.md", path)
     before = snapshot(sample_settings)
-    assert_one_line_error(cli(sample_settings, "ingest", "--quiet", str(path)),
-                          "say which policy this is with --service and --document")
+    assert_one_line_error(
+        cli(sample_settings, "ingest", "--quiet", str(path)), "say which policy this is with --service and --document"
+    )
     assert snapshot(sample_settings) == before
 
 
@@ -129,9 +136,29 @@ def test_utf16_and_utf32_text_with_a_bom_is_read(encoding, settings, tmp_path):
     path = tmp_path / "policy.md"
     path.write_bytes(("\ufeff" + text).encode(encoding) if encoding.endswith("-be") else text.encode(encoding))
     assert path.read_bytes()[:2] in (b"\xff\xfe", b"\xfe\xff")  # a BOM, and zero bytes all through
-    result = cli(settings, "ingest", "--quiet", "--service", "acme", "--document", "privacy-policy",
-                 "--version", "2024-01-01", str(path))
+    result = cli(
+        settings,
+        "ingest",
+        "--quiet",
+        "--service",
+        "acme",
+        "--document",
+        "privacy-policy",
+        "--version",
+        "2024-01-01",
+        str(path),
+    )
     assert result.exit_code == 0, result.output
-    same = cli(settings, "ingest", "--quiet", "--service", "acme", "--document", "privacy-policy",
-               "--version", "2024-01-01", str(CHIRP / "2022-03-01.md"))
+    same = cli(
+        settings,
+        "ingest",
+        "--quiet",
+        "--service",
+        "acme",
+        "--document",
+        "privacy-policy",
+        "--version",
+        "2024-01-01",
+        str(CHIRP / "2022-03-01.md"),
+    )
     assert same.exit_code == 0 and "0 version(s) indexed, 1 unchanged" in same.stdout, same.output

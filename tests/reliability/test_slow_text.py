@@ -5,6 +5,7 @@ A 30 KB file of `[` took 59 s to clean (the link pattern rescanned the rest of t
 child process with a time limit, so the old, stuck code fails the test instead of hanging it.
 Figures for the 10 MB file are in docs/benchmarks.md.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,8 @@ import pytest
 
 from ingest import loaders
 from ingest.linear import sub_links, sub_spans, sub_tags
-from tests.conftest import REPO
-from tests.reliability.conftest import child_env, copy_index
+from tests.helpers import REPO
+from tests.reliability.helpers import child_env, copy_index
 
 MB = 1024 * 1024
 PIECES = {  # each once made a pattern backtrack over the rest of the text (or worse)
@@ -44,8 +45,14 @@ def adversarial_markdown(size: int = 10 * MB) -> str:
 def _in_child(code: str, arg: Path, data: Path, timeout: float) -> dict:
     """Run `code` in a fresh Python in the repo over the data folder `data`; it prints one JSON object."""
     try:
-        done = subprocess.run([sys.executable, "-c", code, str(arg)], cwd=REPO, env=child_env(data),
-                              capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(arg)],
+            cwd=REPO,
+            env=child_env(data),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
     except subprocess.TimeoutExpired:
         pytest.fail(f"still running after {timeout} s")
     assert done.returncode == 0, done.stderr[-2000:]
@@ -68,8 +75,9 @@ print(json.dumps({"seconds": time.perf_counter() - t0, "outcome": outcome}))
 def test_each_hostile_pattern_is_cleaned_in_seconds(name, tmp_path):
     path = tmp_path / "hostile" / "privacy-policy" / "2024-01-01.md"
     path.parent.mkdir(parents=True)
-    path.write_text(PIECES[name](MB) + "\n\nWe collect your name and email address to run the service for you.",
-                    "utf-8")
+    path.write_text(
+        PIECES[name](MB) + "\n\nWe collect your name and email address to run the service for you.", "utf-8"
+    )
     got = _in_child(CLEAN, path, tmp_path / "data", timeout=60)  # the old code needed days for some
     assert got["seconds"] < 30, got
 
@@ -88,9 +96,11 @@ def test_the_linear_helpers_give_what_re_sub_gives():
     rng = random.Random(12)
     for _ in range(20_000):
         s = "".join(rng.choice('[]()!\\a _*<>\n"') for _ in range(rng.randint(0, 16)))
-        assert sub_links(loaders._LINK, loaders._LINK_TEXT_END, s, loaders._link_text) == \
-            loaders._LINK.sub(loaders._link_text, s), s
-        assert sub_spans(loaders._UNDERSCORED, loaders._UNDERSCORE_OPENS, "_", s) == loaders._UNDERSCORED.sub(r"\1", s), s
+        assert sub_links(loaders._LINK, loaders._LINK_TEXT_END, s, loaders._link_text) == loaders._LINK.sub(
+            loaders._link_text, s
+        ), s
+        linear = sub_spans(loaders._UNDERSCORED, loaders._UNDERSCORE_OPENS, "_", s)
+        assert linear == loaders._UNDERSCORED.sub(r"\1", s), s
         assert sub_spans(loaders._STARRED, loaders._STAR_OPENS, "*", s) == loaders._STARRED.sub(r"\1", s), s
         assert sub_tags(loaders._TAG, s) == loaders._TAG.sub("", s), s
 
@@ -135,8 +145,10 @@ def test_questions_asked_during_a_hostile_upload_are_answered_at_once(sample_tem
     path.write_text(adversarial_markdown(), "utf-8")
     got = _in_child(UPLOAD_WHILE_ASKING, path, data, timeout=300)
     asks = got["asks"]
-    print(f"\nupload of 10 MB hostile Markdown: {got['upload_seconds']:.1f} s ({got['message'][:80]}); "
-          f"{len(asks)} questions meanwhile, slowest {max(asks):.2f} s")
+    print(
+        f"\nupload of 10 MB hostile Markdown: {got['upload_seconds']:.1f} s ({got['message'][:80]}); "
+        f"{len(asks)} questions meanwhile, slowest {max(asks):.2f} s"
+    )
     assert "over the 200,000-character limit" in got["message"]
     assert got["upload_seconds"] < 60 and got["cited"]
     assert asks and max(asks) < 5, asks  # the old code held every question for the whole upload

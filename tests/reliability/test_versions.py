@@ -1,4 +1,5 @@
 """Version names and dates: bad dates and names refused, conflicts need --replace, re-ingest is a no-op."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -7,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from ingest.pipeline import open_store
-from tests.conftest import SAMPLE
-from tests.reliability.conftest import assert_one_line_error, cli, snapshot
+from tests.helpers import SAMPLE
+from tests.reliability.helpers import assert_one_line_error, cli, snapshot
 
 CHIRP = SAMPLE / "chirp" / "privacy-policy"
 
@@ -17,12 +18,15 @@ def _flags(service="acme", document="privacy-policy", version="2024-01-01") -> l
     return ["ingest", "--quiet", "--service", service, "--document", document, "--version", version]
 
 
-@pytest.mark.parametrize("version, message", [
-    ("2024-13-45", "'2024-13-45' is not a date; write it as YYYY-MM-DD"),
-    ("last tuesday", "is not a date"),
-    ((dt.date.today() + dt.timedelta(days=1)).isoformat(), "is in the future"),
-    ("2999-01-01", "is in the future"),
-])
+@pytest.mark.parametrize(
+    "version, message",
+    [
+        ("2024-13-45", "'2024-13-45' is not a date; write it as YYYY-MM-DD"),
+        ("last tuesday", "is not a date"),
+        ((dt.date.today() + dt.timedelta(days=1)).isoformat(), "is in the future"),
+        ("2999-01-01", "is in the future"),
+    ],
+)
 def test_bad_effective_date_is_refused(version, message, sample_settings):
     before = snapshot(sample_settings)
     result = cli(sample_settings, *_flags(version=version), str(CHIRP / "2022-03-01.md"))
@@ -30,9 +34,19 @@ def test_bad_effective_date_is_refused(version, message, sample_settings):
     assert snapshot(sample_settings) == before
 
 
-@pytest.mark.parametrize("flag, name", [("--service", "../evil"), ("--service", "/abs"), ("--service", "a b"),
-                                        ("--service", "X!"), ("--document", "../evil"), ("--document", "/abs"),
-                                        ("--document", "a b"), ("--document", "X!")])
+@pytest.mark.parametrize(
+    "flag, name",
+    [
+        ("--service", "../evil"),
+        ("--service", "/abs"),
+        ("--service", "a b"),
+        ("--service", "X!"),
+        ("--document", "../evil"),
+        ("--document", "/abs"),
+        ("--document", "a b"),
+        ("--document", "X!"),
+    ],
+)
 def test_unsafe_names_are_refused(flag, name, sample_settings, tmp_path):
     before = snapshot(sample_settings)
     names = {"--service": "acme", "--document": "privacy-policy", flag: name}
@@ -60,8 +74,7 @@ def test_same_date_other_text_needs_replace_and_same_text_is_a_no_op(settings, t
     edited = tmp_path / "edited.md"
     edited.write_text(policy.read_text("utf-8").replace("Chirp", "Chirrup"), "utf-8")
     refused = cli(settings, *_flags(), str(edited))
-    assert_one_line_error(refused, "acme/privacy-policy@2024-01-01 is already indexed with different text",
-                          "--replace")
+    assert_one_line_error(refused, "acme/privacy-policy@2024-01-01 is already indexed with different text", "--replace")
     assert snapshot(settings) == before
 
     replaced = cli(settings, *_flags(), "--replace", str(edited))

@@ -1,4 +1,5 @@
 """The labelled training questions and the blind held-out-service set hold what they claim."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,8 +15,11 @@ from train.split import CORPUS, HELD_OUT_SERVICES, documents, training_documents
 REPO = Path(__file__).resolve().parents[2]
 SHARED = (REPO / ".." / "shared").resolve()
 BLIND = REPO / "bench" / "blind" / "heldout-services.yaml"
-EVAL_SETS = [*sorted((SHARED / "questions").glob("*.yaml")), *sorted((REPO / "bench" / "questions").glob("*.yaml")),
-             BLIND]
+EVAL_SETS = [
+    *sorted((SHARED / "questions").glob("*.yaml")),
+    *sorted((REPO / "bench" / "questions").glob("*.yaml")),
+    BLIND,
+]
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +38,16 @@ def test_every_file_parses_and_every_example_checks_out(examples):
 
 def test_a_quote_that_is_not_in_the_document_is_caught():
     doc = training_documents()[0]
-    ex = data.Example(doc.parts[-3], doc.parts[-2], doc.stem, "will they sell my stuff?", True,
-                      ("We sell every user's diary to the highest bidder",), "", "t:1")
+    ex = data.Example(
+        doc.parts[-3],
+        doc.parts[-2],
+        doc.stem,
+        "will they sell my stuff?",
+        True,
+        ("We sell every user's diary to the highest bidder",),
+        "",
+        "t:1",
+    )
     assert any("not verbatim" in p for p in data.problems(ex))
     held = data.Example(HELD_OUT_SERVICES[0], "privacy-policy", "2026-01-01", "q about it?", False, (), "x", "t:2")
     assert data.problems(held)
