@@ -99,7 +99,7 @@ def test_near_topic_question_abstains_with_related_clauses(answerer):
 
 
 def test_an_off_topic_question_abstains_with_related_clauses_and_the_missing_word(answerer):
-    a = answerer.ask("Does X honor the horoscope sign I picked for my profile?", "x")
+    a = answerer.ask("Does X honor the horoscope sign I picked for my profile?", service="x")
     assert a.abstained and not a.citations and a.related and a.support == "not addressed"
     assert "does not address" in a.text and "“horoscope”" in a.text
 
