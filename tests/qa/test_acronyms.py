@@ -1,7 +1,11 @@
 """Short forms in questions spelled out from the policy's own words (qa/acronyms.py)."""
 
+import pytest
+
 from qa.acronyms import expand, phrases, short_forms, spelled_out
 from qa.retrieve import _stem, tokenize
+
+pytestmark = pytest.mark.fast  # pure: a stand-in for the model's cosine, no index
 
 POLICY = """We collect the contents of Direct Messages you send. Direct Messages are private.
 You can turn off Direct Messages from people you don't follow. We may use information to help train
