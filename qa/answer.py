@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -166,7 +166,13 @@ class Answerer:
         missing = self.unaddressed(q, scope, hits, ordered, prev)
         if support == NOT_ADDRESSED or missing is not None:
             return self._abstain(q, scope, hits, confidence, missing or [])
-        chosen = covering(select(ordered, self.retriever.trained.cite_share), ordered, self.facets(q, scope))
+        idx = self.retriever.index(scope)
+        chosen = covering(
+            select(ordered, self.retriever.trained.cite_share),
+            ordered,
+            self.facets(q, scope, ranking.spelled),
+            lambda h: idx.words[idx.by_id[h.clause.clause_id]],
+        )
         if self.llm is not None:
             drafted = self._llm_answer(q, scope, hits)
             if drafted is not None:
@@ -179,14 +185,15 @@ class Answerer:
             )
         return replace(self._extractive(q, scope, chosen, prev, support), confidence=confidence)
 
-    def facets(self, q: str, scope: Scope) -> list[frozenset[str]]:
+    def facets(self, q: str, scope: Scope, spelled: tuple[str, ...] = ()) -> list[frozenset[str]]:
         """The parts of a question a full answer must touch, each as the stemmed words a clause on it
-        uses: its topic words that the version uses, and the phrases its short forms stand for."""
+        uses: its topic words that the version uses, and the phrases its short forms stand for (`spelled`,
+        as the ranking found them)."""
         share = self.retriever.word_share(scope)
         change_words = " ".join(m.group(0) for m in CHANGE_WORDS.finditer(q))  # "what changed" is no topic
         words = [frozenset([w]) for w in abstain.keywords(q, scope, share, change_words) if w in share]
-        spelled = [frozenset(tokenize([p])[0]) for p in self.retriever.spelled_out(q, scope)]
-        return [f for f in spelled + words if f]
+        phrases = [frozenset(tokenize([p])[0]) for p in spelled]
+        return [f for f in phrases + words if f]
 
     def addressed(self, q: str, ranking: Ranking, prev: Scope | None) -> float:
         """How likely the version addresses the question; a change question counts the version before
@@ -342,19 +349,16 @@ def select(hits: list[Hit], share: float) -> list[Hit]:
     return [hits[i] for i in rank.select([h.score for h in hits], [len(h.clause.text) for h in hits], share)]
 
 
-def covering(chosen: list[Hit], ranked: list[Hit], facets: list[frozenset[str]]) -> list[Hit]:
+def covering(
+    chosen: list[Hit], ranked: list[Hit], facets: list[frozenset[str]], words: Callable[[Hit], frozenset[str]]
+) -> list[Hit]:
     """The chosen clauses, plus for each part of the question that none of them touches, the best-ranked
     COVER_EACH of the first COVER_FROM clauses that touch it ("Will my DMs train AI?" cites the
     AI-training clause and the ones on direct messages). Within rank.MAX_CITED clauses and
     rank.CITED_CHARS characters, an added clause takes the place of the weakest chosen ones that touch
-    no part of the question the others do not."""
+    no part of the question the others do not. `words(hit)` is a clause's stemmed words (the version
+    index keeps them)."""
     out = list(chosen)
-    known: dict[str, frozenset[str]] = {}
-
-    def words(h: Hit) -> frozenset[str]:
-        if h.clause.clause_id not in known:
-            known[h.clause.clause_id] = frozenset(tokenize([f"{h.clause.section} {h.clause.text}"])[0])
-        return known[h.clause.clause_id]
 
     def fits(extra: Hit) -> bool:
         return (

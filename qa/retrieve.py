@@ -59,7 +59,7 @@ class _VersionIndex:
     word_share: dict[str, float] | None = None
     written: list[str] | None = None  # the version's own words as written, lower-cased
     written_vectors: np.ndarray | None = None
-    text: str = ""  # every clause with its section title, for spelling out a question's short forms
+    text: str = ""  # the section titles once, then every clause: where a question's short forms are spelled out
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,7 @@ class Ranking:
 
     hits: list[Hit]
     addressed: float  # the answerability model's probability that the version addresses the question
+    spelled: tuple[str, ...] = ()  # what the question's short forms stand for in the version (qa/acronyms.py)
 
 
 class Retriever:
@@ -233,15 +234,15 @@ class Retriever:
             self._rankings[key] = done
             while len(self._rankings) > 64:
                 self._rankings.pop(next(iter(self._rankings)))
-        return Ranking(_distinct(done.hits, k or self.settings.k), done.addressed)
+        return Ranking(_distinct(done.hits, k or self.settings.k), done.addressed, done.spelled)
 
     def _rank(self, question: str, scope: Scope, vector: np.ndarray | None) -> Ranking:
-        expanded = acronyms.expand(question, self.spelled_out(question, scope))
-        if expanded != question:
-            question, vector = expanded, None
+        spelled = tuple(self.spelled_out(question, scope))
+        if spelled:
+            question, vector = acronyms.expand(question, list(spelled)), None
         cands, vocabulary, words = self.candidates(question, scope, vector)
         if not cands:
-            return Ranking([], 0.0)
+            return Ranking([], 0.0, spelled)
         models = self.trained
         probs = models.ranker.predict(rank.ranker_features(cands))
         top = np.argsort(-probs, kind="stable")[: rank.READ]
@@ -251,7 +252,7 @@ class Retriever:
         addressed = float(models.answerable.predict(feats)[0])
         hits = [Hit(c.clause, float(p), c.dense, c.bm25) for c, p in zip(cands, scores, strict=True)]
         hits.sort(key=lambda h: (-h.score, h.clause.ordinal))
-        return Ranking(hits, addressed)
+        return Ranking(hits, addressed, spelled)
 
     def candidates(
         self, question: str, scope: Scope, vector: np.ndarray | None = None
