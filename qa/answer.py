@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from ingest.errors import InputError
 from qa import abstain, rank
 from qa.compare import align
-from qa.dates import dates_in
+from qa.dates import dates_in, without_dates
 from qa.records import Answer, ChangeStatus, Citation, ClauseChange, Draft, Hit, Scope, Support
 from qa.retrieve import Ranking, Retriever, ScopeError, previous_version, tokenize
 from qa.verify import make_citation, verify
@@ -77,12 +77,15 @@ def is_change_question(question: str) -> bool:
 
 
 def topic_of(question: str) -> str:
-    """What to search for: a change question without its change words ("new", "changed", "since"),
-    which the comparison answers, and which would otherwise find clauses about policy changes."""
+    """What to search for: the question without the dates it names (they pick the version) and, for a
+    change question, without its change words ("new", "changed", "since"), which the comparison
+    answers; either would otherwise find clauses about policy changes."""
+    undated = without_dates(question)
+    question = undated if len(re.findall(r"\w+", undated)) >= 2 else question
     if not is_change_question(question):
         return question
     topic = re.sub(r"\s+", " ", CHANGE_WORDS.sub(" ", question)).strip()
-    return topic if len(topic.split()) >= 2 else question
+    return topic if len(re.findall(r"\w+", topic)) >= 2 else question
 
 
 def sentences(text: str) -> list[str]:

@@ -60,3 +60,14 @@ def dates_in(question: str) -> list[Mention]:
         if day is None or 1 <= day <= last:
             out.append(Mention(f"{year:04d}-{month:02d}-{day or last:02d}", since))
     return out
+
+
+def without_dates(question: str) -> str:
+    """The question with the dates it names taken out ("what changed about biometrics in September
+    2023?" -> "what changed about biometrics in ?"): the date picks the version, and as search words it
+    would find clauses that carry dates (a policy's "Changes" section) instead of the topic."""
+
+    def drop(m: re.Match) -> str:
+        return " " if m.group("iso") or m.group("d1") or m.group("d2") or m.group("y2") else m.group(0)
+
+    return re.sub(r"\s+", " ", _DATE.sub(drop, question)).strip()

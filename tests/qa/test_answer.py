@@ -198,11 +198,6 @@ def test_only_substantial_repeats_are_dropped_and_order_is_kept():
     assert [h.clause.text for h in _distinct([hit(i, t) for i, t in enumerate(texts)], k=2)] == texts[:2]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the trained ranking cites '8. Changes To This Privacy Policy' as a fifth "
-    "clause of this change answer (it cites up to five clauses within 1,500 characters)",
-)
 def test_a_date_in_the_question_picks_the_version_and_change_words_do_not_steer_the_search(answerer):
     a = answerer.ask("what changed about biometrics in September 2023?", service="x")
     assert a.version == "2023-09-29" and "Compared with the previous version (2023-05-18)" in a.text

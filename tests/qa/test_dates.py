@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.dates import Mention, dates_in
+from qa.dates import Mention, dates_in, without_dates
 
 pytestmark = pytest.mark.fast  # pure: no model, no ../shared
 
@@ -38,3 +38,17 @@ def test_dates_a_question_names(question, expected):
 )
 def test_no_date_is_read_into_other_words(question):
     assert dates_in(question) == []
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("what changed about biometrics in September 2023?", "what changed about biometrics in ?"),
+        ("what changed since May 2023?", "what changed ?"),
+        ("between the Aug 7 and Aug 11 2023 versions?", "between the and versions?"),
+        ("may I delete my data?", "may I delete my data?"),
+        ("what did they say in 2023 about ads?", "what did they say in 2023 about ads?"),
+    ],
+)
+def test_the_search_words_leave_out_the_dates_that_pick_the_version(question, expected):
+    assert without_dates(question) == expected
