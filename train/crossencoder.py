@@ -15,24 +15,6 @@ from pathlib import Path
 MAX_TOKENS = 128
 
 
-def pairs_from(rows, unanswerable_rows, seed: int = 13) -> list[tuple[str, str, float]]:
-    """(question, clause, label): each evidence clause 1, two hard negatives and the top candidates of
-    unanswerable questions 0."""
-    rng = random.Random(seed)
-    out = []
-    for r in rows:
-        texts = {c.clause_id: c.text for c in r.candidates}
-        for cid in r.positive:
-            if cid in texts:
-                out.append((r.example.question, texts[cid], 1.0))
-        negatives = [c.text for c in r.candidates[:8] if c.clause_id not in r.positive]
-        out += [(r.example.question, t, 0.0) for t in rng.sample(negatives, min(2, len(negatives)))]
-    for r in unanswerable_rows:
-        out += [(r.example.question, c.text, 0.0) for c in r.candidates[:2]]
-    rng.shuffle(out)
-    return out
-
-
 def train(
     pairs: list[tuple[str, str, float]],
     base: str,

@@ -4,8 +4,10 @@ beside the shipped ones, and write them to models/ (with sha256 and data commit 
 Steps (fixed seeds; about 45 minutes on 2 CPU cores for ~4,000 questions):
 1. index the training corpus with the packaged MiniLM and mine hard negatives with its hybrid search;
 2. fine-tune the bi-encoder on the questions of the training services (split A);
-3. index split B's documents with it and collect every candidate's signals for B's questions;
-4. train the ranker and the answerability model on split B (services the encoder never saw), with
+3. index the training corpus with it and train the reader (a cross-encoder) on split A's evidence,
+   hard negatives and the near misses of its unanswerable questions;
+4. collect every candidate's signals for split B's questions;
+5. train the ranker and the answerability model on split B (services the encoder never saw), with
    out-of-fold predictions by service, and choose the answer-state thresholds on them.
 """
 
@@ -191,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.reuse and (encoder / LAYERS).is_file()):
         train_encoder(a, encoder, args.epochs)
     if not (args.reuse and (cross / "cross-encoder.safetensors").is_file()):
-        train_cross_encoder(a, cross)
+        train_cross_encoder(a, encoder, cross)
     rows = cached_rows(b, encoder)
     import torch
 
@@ -284,36 +286,26 @@ def readme(manifest: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
-def train_cross_encoder(examples_a: list[data.Example], out: Path, n: int = 1200) -> Path:
-    """Step 2b: a cross-encoder on split A: evidence clauses, hard negatives, and the top candidates of
-    unanswerable questions (mined with today's hybrid search)."""
+def train_cross_encoder(examples_a: list[data.Example], encoder: Path, out: Path) -> Path:
+    """Step 2b: the reader (a cross-encoder) on split A. Every answerable question's evidence clauses
+    (up to two) are positives, the first two other candidates of the fine-tuned encoder's hybrid search
+    negatives, and so are the top three candidates of every unanswerable question: the near misses
+    that decide whether an answer is given."""
     import random
 
     from ingest.embedder import model_path
     from qa.retrieve import Retriever
     from train.crossencoder import train
 
-    digest = hashlib.sha1("".join(f"{e.key}{e.question}{e.evidence}" for e in examples_a).encode()).hexdigest()[:12]
-    triplets = [json.loads(x) for x in (WORK / f"triplets-{digest}.jsonl").read_text("utf-8").splitlines()][:n]
-    settings = pairs.index_settings(pairs.INDEX, "all-MiniLM-L6-v2")
+    settings = pairs.index_settings(WORK / "index-encoder", str(encoder))
+    print(pairs.build_index(settings, training_documents()).summary())
     retriever = Retriever(settings, learned=False)
-    unanswerable = [e for e in examples_a if not e.answerable]
-    unanswerable = random.Random(SEED).sample(unanswerable, min(n // 2, len(unanswerable)))
     rows = pairs.mine(
-        unanswerable,
-        retriever,
-        k=4,
-        mode="hybrid",
-        vectors=retriever.embedder.encode([e.question for e in unanswerable]),
+        examples_a, retriever, k=4, mode="hybrid", vectors=retriever.embedder.encode([e.question for e in examples_a])
     )
-    data_pairs = [(q, p, 1.0) for q, p, _ in triplets] + [(q, neg, 0.0) for q, _, neg in triplets]
-    data_pairs += [(r.example.question, c.text, 0.0) for r in rows for c in r.candidates[:2]]
+    data_pairs = reader_pairs(rows, lambda s: retriever.store.clauses(s.service, s.document, s.version))
     random.Random(SEED).shuffle(data_pairs)
-    print(f"{len(data_pairs)} cross-encoder pairs")
+    print(f"{len(data_pairs)} cross-encoder pairs ({sum(1 for p in data_pairs if p[2])} positive)")
     show = bar("cross")
     return train(
         data_pairs,
@@ -322,3 +314,23 @@ def train_cross_encoder(examples_a: list[data.Example], out: Path, n: int = 1200
         seed=SEED,
         progress=lambda s, total, loss: show(s, total, f"loss {loss:.3f}"),
     )
+
+
+def reader_pairs(rows: list[pairs.Row], clauses_of) -> list[tuple[str, str, float]]:
+    """(question, clause, label) for the reader from mined rows (see train_cross_encoder)."""
+    out: list[tuple[str, str, float]] = []
+    for r in rows:
+        q = r.example.question
+        if not r.example.answerable:
+            out += [(q, c.text, 0.0) for c in r.candidates[:3]]
+            continue
+        if not r.positive:
+            continue  # a quote no clause holds whole: no label
+        by_id = {c.clause_id: c for c in clauses_of(r.scope)}
+        out += [(q, by_id[cid].text, 1.0) for cid in sorted(r.positive)[:2] if cid in by_id]
+        out += [(q, c.text, 0.0) for c in r.candidates if c.clause_id not in r.positive][:2]
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())
