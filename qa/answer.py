@@ -166,9 +166,8 @@ class Answerer:
         ordered = self._favour_changes(prev, scope, hits) if prev is not None else hits
         confidence = self.addressed(q, ranking, prev)
         support = self.support(confidence) if hits else NOT_ADDRESSED
-        missing = self.unaddressed(q, scope, hits, ordered, prev)
-        if support == NOT_ADDRESSED or missing is not None:
-            return self._abstain(q, scope, hits, confidence, missing or [])
+        if support == NOT_ADDRESSED:
+            return self._abstain(q, scope, hits, confidence, self.never_used(q, scope, prev))
         idx = self.retriever.index(scope)
         chosen = covering(
             select(ordered, self.retriever.trained.cite_share),
@@ -293,28 +292,10 @@ class Answerer:
         return [self._alignments[key][cid] for cid in clause_ids if cid in self._alignments[key]]
 
     # abstain / llm -------------------------------------------------------------------------
-    def unaddressed(
-        self, q: str, scope: Scope, hits: list[Hit], ordered: list[Hit], prev: Scope | None
-    ) -> list[str] | None:
-        """The word-level rule (qa/abstain.py): None when the version addresses the question; else the
-        question's words it never uses (may be []). Kept beside the learned answerability, which on the
-        dev and held-out sets caught almost no unanswerable question (docs/benchmarks.md)."""
-        if not hits:
-            return []
+    def never_used(self, q: str, scope: Scope, prev: Scope | None) -> list[str]:
+        """The question's topic words the version never uses, named when ClauseCite abstains."""
         change_words = " ".join(m.group(0) for m in CHANGE_WORDS.finditer(q)) if prev is not None else ""
-        share = self.retriever.word_share(scope)
-        words = abstain.keywords(q, scope, share, change_words)
-        if not abstain.may_abstain(q, words, share.keys(), 0.0):  # every keyword is used: no model work
-            return None
-        closest = self.retriever.closeness(q, [h.clause for h in hits[: abstain.SUPPORT_CLAUSES]])
-        if not abstain.may_abstain(q, words, share.keys(), closest):
-            return None
-        weight = abstain.weights(q, words, self.retriever.word_embedder.encode)
-        before = self.retriever.search(topic_of(q), prev, k=abstain.SUPPORT_CLAUSES) if prev is not None else []
-        missing = abstain.unaddressed(
-            q, weight, share.keys(), ordered, closest, before, lambda word: self.retriever.nearest_word(scope, word)
-        )
-        return missing or None
+        return abstain.never_used(q, scope, self.retriever.word_share(scope), change_words)
 
     def _abstain(
         self, q: str, scope: Scope, hits: list[Hit], confidence: float = 0.0, missing: Sequence[str] = ()
