@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
@@ -23,7 +24,8 @@ RRF_K = 10  # reciprocal-rank fusion constant of the plain hybrid mode (a baseli
 REPEAT_WORDS = 8  # a clause of at least this many words inside another one is a repeat of it
 Mode = Literal["learned", "hybrid", "dense", "bm25"]
 MODES: tuple[Mode, ...] = get_args(Mode)
-WORD_MODEL = "all-MiniLM-L6-v2"  # the packaged MiniLM: what short forms stand for (qa/acronyms.py)
+WORD_MODEL = "all-MiniLM-L6-v2"  # the abstention rule's word and closeness tests were calibrated on it
+_VOCAB_WORD = re.compile(r"[A-Za-z][A-Za-z'-]{2,}")
 
 
 class ScopeError(InputError):
@@ -55,6 +57,8 @@ class _VersionIndex:
     heading_words: list[frozenset[str]]
     vocabulary: frozenset[str]
     word_share: dict[str, float] | None = None
+    written: list[str] | None = None  # the version's own words as written, lower-cased
+    written_vectors: np.ndarray | None = None
     text: str = ""  # the section titles once, then every clause: where a question's short forms are spelled out
 
 
@@ -84,7 +88,7 @@ class Retriever:
         self.models = models or (rank.load(settings.models_dir) if learned else None)
         self.store = store or open_store(settings)
         self.embedder = embedder or Embedder(settings.embedding_model, settings.data_dir)
-        self.word_embedder = Embedder(WORD_MODEL, settings.data_dir)  # short forms (qa/acronyms.py)
+        self.word_embedder = Embedder(WORD_MODEL, settings.data_dir)  # for the abstention rule (qa/abstain.py)
         self._indexes: dict[str, _VersionIndex] = {}
         self._recent: dict[str, np.ndarray] = {}  # query text -> vector, oldest first
         self._rankings: dict[str, Ranking] = {}  # version and question -> every candidate ranked, oldest first
@@ -153,6 +157,29 @@ class Retriever:
                     counts[w] = counts.get(w, 0) + 1
             idx.word_share = {w: n / max(len(idx.clauses), 1) for w, n in counts.items()}
         return idx.word_share
+
+    def nearest_word(self, scope: Scope, word: str) -> tuple[str, float]:
+        """The version's word closest in meaning to `word` (MiniLM cosine), e.g. "boss" -> ("job", 0.63)."""
+        idx = self.index(scope)
+        with self._lock:
+            if idx.written is None:
+                words = sorted({w.lower() for c in idx.clauses for w in _VOCAB_WORD.findall(f"{c.section} {c.text}")})
+                idx.written_vectors, _ = self.word_embedder.embed_cached(
+                    [content_hash("word:" + w) for w in words], words
+                )
+                idx.written = words
+        if not idx.written:
+            return "", 0.0
+        sims = idx.written_vectors @ self.word_embedder.embed_query(word.lower())
+        best = int(np.argmax(sims))
+        return idx.written[best], float(sims[best])
+
+    def closeness(self, question: str, clauses: list[Clause]) -> float:
+        """The best packaged-MiniLM cosine of the question and the clauses (the rule's closeness test)."""
+        if not clauses:
+            return 0.0
+        vecs, _ = self.word_embedder.embed_cached([c.content_hash for c in clauses], [c.text for c in clauses])
+        return float(np.max(vecs @ self.word_embedder.embed_query(question)))
 
     def _info(self, scope: Scope) -> VersionInfo:
         info = self.store.get_version(scope.service, scope.document, scope.version)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from qa.answer import ADDRESSED, Answerer
+from qa.answer import ADDRESSED, PARTLY, Answerer
 from qa.compare import MATCH_AT, render_diff, similarity, word_diff
 from qa.records import Citation
 
@@ -70,16 +70,22 @@ def _same(a: str, b: str) -> bool:
     return _norm(a) == _norm(b)
 
 
-def _best(answerer: Answerer, topic: str, service: str, document: str, version: str) -> tuple[Citation | None, float]:
+def _best(
+    answerer: Answerer, topic: str, service: str, document: str, version: str, prev: Citation | None
+) -> tuple[Citation | None, float]:
     """The clause that best addresses the topic in one version, as an answer would cite it first.
 
     Only an answer that addresses the topic counts: "partly" means no clause settles it, so the
-    timeline reads "not addressed" there, as the answer's own wording does not commit either.
+    timeline reads "not addressed" there, as the answer's own wording does not commit either. The
+    exception is a "partly" answer led by the section that addressed the topic in the version before
+    (`prev`): that clause was reworded (often to something vaguer), it did not disappear.
     """
     answer = answerer.ask(topic, service=service, document=document, version=version)
-    if answer.support != ADDRESSED or not answer.citations:
+    if not answer.citations:
         return None, answer.confidence
-    return answer.citations[0], answer.confidence
+    first = answer.citations[0]
+    continues = answer.support == PARTLY and prev is not None and first.section == prev.section
+    return (first if answer.support == ADDRESSED or continues else None), answer.confidence
 
 
 def timeline(answerer: Answerer, service: str, document: str, topic: str) -> list[TimelineRow]:
@@ -90,7 +96,7 @@ def timeline(answerer: Answerer, service: str, document: str, topic: str) -> lis
     prev: Citation | None = None
     before: set[str] = set()  # the previous version's clause texts
     for i, date in enumerate(dates):
-        best, confidence = _best(answerer, topic, scope.service, scope.document, date)
+        best, confidence = _best(answerer, topic, scope.service, scope.document, date, prev)
         row = _row(date, best, prev, before, first=i == 0, confidence=confidence)
         last = rows[-1] if rows else None
         if last and _continues(last, row):

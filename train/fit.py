@@ -183,19 +183,12 @@ def _blend(rows: list[dict], probs: list[np.ndarray], read: list[np.ndarray], se
     return net, final
 
 
-FALSE_ABSTAIN_COST = 2.0  # hiding an answer the policy gives costs twice showing clauses that do not settle it
-
-
-def choose_thresholds(p: np.ndarray, y: np.ndarray, cost: float = FALSE_ABSTAIN_COST) -> dict:
-    """`partly`: abstain below it, where the share of unanswerable questions caught minus `cost` times
-    the share of answerable ones abstained on is highest (a false abstention hides an answer; a missed
-    one still shows its clauses as "partly"); `addressed`: the upper half of the band above it."""
-    grid = np.round(np.arange(0.05, 0.96, 0.01), 2)
-    ans, unans = p[y > 0], p[y == 0]
-    if not len(ans) or not len(unans):
-        return {"partly": 0.5, "addressed": 0.75}
-    value = [float((unans < t).mean() - cost * (ans < t).mean()) for t in grid]
-    partly = float(grid[int(np.argmax(value))])  # the first best: the lower threshold on a tie
+def choose_thresholds(p: np.ndarray, y: np.ndarray, false_abstain: float = 0.04) -> dict:
+    """`partly`: abstain below it, on at most `false_abstain` of answerable questions; `addressed`: the
+    upper half of the band above it (the model is rarely sure enough for a stricter cut: on split B no
+    threshold reached 95 % answerable questions above it)."""
+    pos = np.sort(p[y > 0])
+    partly = float(pos[int(false_abstain * len(pos))]) if len(pos) else 0.5
     return {"partly": round(partly, 4), "addressed": round(partly + (1.0 - partly) / 2, 4)}
 
 
