@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 _MONTH = (
     r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
@@ -32,25 +32,26 @@ class Mention:
 
     date: str
     since: bool = False
+    span: tuple[int, int] = field(default=(0, 0), compare=False)  # where the question names it
 
 
 def dates_in(question: str) -> list[Mention]:
     """The dates a question names, in order. A month and day without a year take the next year named
     ("Aug 7 and Aug 11 2023"); a month alone, or a bare year, names no date ("may I ...", "in 2023")."""
-    found: list[tuple[str | None, tuple[int, int | None] | None, int | None, bool]] = []
+    found: list[tuple[str | None, tuple[int, int | None] | None, int | None, bool, tuple[int, int]]] = []
     for m in _DATE.finditer(question):
         since = bool(m.group("since"))
         if m.group("iso"):
-            found.append((m.group("iso"), None, None, since))
+            found.append((m.group("iso"), None, None, since, m.span()))
             continue
         month = _MONTHS.index((m.group("m1") or m.group("m2"))[:3].lower()) + 1
         day, year = m.group("d1") or m.group("d2"), m.group("y1") or m.group("y2")
         if day or year:
-            found.append((None, (month, int(day) if day else None), int(year) if year else None, since))
+            found.append((None, (month, int(day) if day else None), int(year) if year else None, since, m.span()))
     out: list[Mention] = []
-    for i, (iso, month_day, year, since) in enumerate(found):
+    for i, (iso, month_day, year, since, span) in enumerate(found):
         if iso:
-            out.append(Mention(iso, since))
+            out.append(Mention(iso, since, span))
             continue
         year = year or next((f[2] for f in found[i + 1 :] if f[2]), None)
         if year is None or month_day is None:
@@ -58,16 +59,15 @@ def dates_in(question: str) -> list[Mention]:
         month, day = month_day
         last = calendar.monthrange(year, month)[1]
         if day is None or 1 <= day <= last:
-            out.append(Mention(f"{year:04d}-{month:02d}-{day or last:02d}", since))
+            out.append(Mention(f"{year:04d}-{month:02d}-{day or last:02d}", since, span))
     return out
 
 
 def without_dates(question: str) -> str:
-    """The question with the dates it names taken out ("what changed about biometrics in September
-    2023?" -> "what changed about biometrics in ?"): the date picks the version, and as search words it
-    would find clauses that carry dates (a policy's "Changes" section) instead of the topic."""
-
-    def drop(m: re.Match) -> str:
-        return " " if m.group("iso") or m.group("d1") or m.group("d2") or m.group("y2") else m.group(0)
-
-    return re.sub(r"\s+", " ", _DATE.sub(drop, question)).strip()
+    """The question with the dates it names (`dates_in`) taken out ("what changed about biometrics in
+    September 2023?" -> "what changed about biometrics in ?"): the date picks the version, and as search
+    words it would find clauses that carry dates (a policy's "Changes" section) instead of the topic."""
+    out = question
+    for m in reversed(dates_in(question)):
+        out = f"{out[: m.span[0]]} {out[m.span[1] :]}"
+    return re.sub(r"\s+", " ", out).strip()
