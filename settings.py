@@ -80,9 +80,11 @@ class Settings:
 
     @property
     def collection_name(self) -> str:
-        """Chroma collection named after model and chunking recipe, so vectors never mix."""
-        model = self.embedding_model.lower().replace("/", "-")
-        return f"clauses--{model}--{self.chunk_recipe}"[:60]
+        """Chroma collection named after the model (with a digest of fine-tuned weights) and the chunking
+        recipe, so vectors of two models, or of one model before and after `make model`, never mix."""
+        from ingest.embedder import model_label  # settings load before any model code
+
+        return f"clauses--{model_label(self.embedding_model).lower()}--{self.chunk_recipe}"
 
     @property
     def llm_enabled(self) -> bool:

@@ -6,6 +6,7 @@ costs seconds), and every clause text is embedded at most once per data folder.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 import threading
@@ -47,6 +48,26 @@ def model_path(name: str) -> str:
         f"embedding model {name!r} is neither a packaged model, one in models/, nor a local "
         "folder; use clausecite-minilm, all-MiniLM-L6-v2 or a sentence-transformers model folder"
     )
+
+
+def model_label(name: str) -> str:
+    """The name that a model's vector cache and Chroma collection carry: the model's name, plus for a
+    fine-tuned one the first 8 hex digits of its weights' sha256. After `make model` retrains the encoder
+    its vectors go to new names, never beside the old model's (a query must meet clause vectors of the
+    same weights)."""
+    label = Path(name).name if Path(name).is_absolute() else name.replace("/", "-")
+    folder = SHIPPED / name if (SHIPPED / name / LAYERS).is_file() else Path(name)
+    layers = folder / LAYERS
+    if not layers.is_file():
+        return label  # a packaged model: its weights change only with its package
+    stat = layers.stat()
+    key = (str(layers.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _DIGESTS:
+        _DIGESTS[key] = hashlib.sha256(layers.read_bytes()).hexdigest()[:8]
+    return f"{label}-{_DIGESTS[key]}"
+
+
+_DIGESTS: dict[tuple[str, int, int], str] = {}
 
 
 def offline() -> None:
@@ -97,8 +118,7 @@ class Embedder:
 
     def __init__(self, name: str = "all-MiniLM-L6-v2", cache_dir: Path | None = None):
         self.name = name
-        label = Path(name).name if Path(name).is_absolute() else name.replace("/", "-")
-        self._cache = _VectorCache(cache_dir / f"embeddings--{label}.sqlite") if cache_dir else None
+        self._cache = _VectorCache(cache_dir / f"embeddings--{model_label(name)}.sqlite") if cache_dir else None
         self.encoded = 0
 
     def encode(

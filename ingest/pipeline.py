@@ -252,8 +252,15 @@ def _unchanged(store: ClauseStore, v: PolicyVersion, replace: bool, report: Inge
 
 def ensure_indexed(settings: Settings, embedder: Embedder | None = None) -> IngestReport | None:
     """Index the default corpus when nothing is indexed yet (a first start); None when there was no need."""
-    if open_store(settings).versions():
+    store = open_store(settings)
+    if store.versions():
         return None
+    if others := store.other_indexes():
+        log.warning(
+            "this data folder was indexed with another embedding model or an earlier build of it (%s); "
+            "the sample corpus is indexed again now, and any other policies need `clausecite ingest` again",
+            ", ".join(others),
+        )
     log.info("index is empty; ingesting %s ...", settings.default_corpus)
     report = ingest([settings.default_corpus], settings, embedder=embedder)
     log.info("%s", report.summary())

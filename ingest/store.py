@@ -144,6 +144,15 @@ class ClauseStore:
         pattern = f"{service or '*'}/{document or '*'}/*.json"
         return [self._info_at(p) for p in sorted(self.catalog_dir.glob(pattern)) if not p.name.startswith(".")]
 
+    def other_indexes(self) -> list[str]:
+        """Catalogs in this data folder made for another model or recipe (or an earlier build of the
+        model) that hold versions: what a user upgraded from, and must ingest again."""
+        return sorted(
+            d.name
+            for d in (self.data_dir / "versions").iterdir()
+            if d.is_dir() and d != self.catalog_dir and any(d.glob("*/*/*.json"))
+        )
+
     def _info_at(self, path: Path) -> VersionInfo:
         """A catalog file's version entry, parsed once per change of the file (questions ask often)."""
         try:

@@ -104,7 +104,14 @@ class Retriever:
     # scope ---------------------------------------------------------------------------------
     def resolve(self, service: str, document: str = "", version: str = "", as_of: str = "") -> Scope:
         """The version a question is about: explicit, as of a date, or the newest."""
-        return resolve_scope(self.store.versions(), service, document, version, as_of)
+        versions = self.store.versions()
+        if not versions and (others := self.store.other_indexes()):
+            raise ScopeError(
+                f"nothing is indexed for the current embedding model and recipe ({self.settings.collection_name}); "
+                f"{self.settings.data_dir} holds an index made with {', '.join(others)} (another model, or the "
+                "model before it was retrained): run `clausecite ingest ...` again to index it with the current one"
+            )
+        return resolve_scope(versions, service, document, version, as_of)
 
     # search --------------------------------------------------------------------------------
     def index(self, scope: Scope) -> _VersionIndex:
