@@ -20,7 +20,7 @@ from ingest.errors import ClauseCiteError
 from ingest.records import Clause
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
-REBUILD = "rebuild it with `make model` (about 45 minutes) or restore it with `git checkout -- models/`"
+REBUILD = "rebuild it with `make model` (35-45 minutes) or restore it with `git checkout -- models/`"
 
 
 class ModelError(ClauseCiteError, RuntimeError):
