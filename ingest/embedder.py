@@ -6,7 +6,6 @@ costs seconds), and every clause text is embedded at most once per data folder.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sqlite3
 import threading
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ingest.errors import ClauseCiteError
+from ingest.records import sha256_file
 from settings import SettingsError
 
 if TYPE_CHECKING:
@@ -60,14 +60,7 @@ def model_label(name: str) -> str:
     layers = folder / LAYERS
     if not layers.is_file():
         return label  # a packaged model: its weights change only with its package
-    stat = layers.stat()
-    key = (str(layers.resolve()), stat.st_size, stat.st_mtime_ns)
-    if key not in _DIGESTS:
-        _DIGESTS[key] = hashlib.sha256(layers.read_bytes()).hexdigest()[:8]
-    return f"{label}-{_DIGESTS[key]}"
-
-
-_DIGESTS: dict[tuple[str, int, int], str] = {}
+    return f"{label}-{sha256_file(layers)[:8]}"
 
 
 def offline() -> None:

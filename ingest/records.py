@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 _SPACE = re.compile(r"\s+")
@@ -28,6 +29,24 @@ def version_key(service: str, document: str, version: str) -> str:
 def sha256_text(text: str) -> str:
     """sha256 of a text's UTF-8 bytes."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+_FILE_DIGESTS: dict[tuple[str, int, int], str] = {}
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file, read in blocks, kept per process until its size or mtime changes: start-up
+    checks the model files and names the index after the encoder's weights, with one read of each."""
+    path = Path(path).resolve()
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    if key not in _FILE_DIGESTS:
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+        _FILE_DIGESTS[key] = h.hexdigest()
+    return _FILE_DIGESTS[key]
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,8 +142,3 @@ def _date_from_name(stem: str) -> str:
         return dt.date.fromisoformat(stem).isoformat()
     except ValueError:
         return ""
-
-
-def sha256_file(path: Path) -> str:
-    """sha256 of a file's bytes."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

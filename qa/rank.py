@@ -8,7 +8,6 @@ file is checked against the sha256 in `models/manifest.json` before it is used.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ingest.errors import ClauseCiteError
-from ingest.records import Clause
+from ingest.records import Clause, sha256_file
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
 REBUILD = "rebuild it with `make model` (35-45 minutes) or restore it with `git checkout -- models/`"
@@ -210,15 +209,6 @@ class Models:
     encoder: Path  # the fine-tuned bi-encoder's folder
     reader: Reader  # the cross-encoder
     blend: Network  # the final order of the READ best: ranker probability and the reader's, combined
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file, read in blocks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def check_files(folder: Path = MODELS) -> dict:
