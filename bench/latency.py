@@ -333,10 +333,10 @@ def main() -> None:
     server = [int(s) for s in args.server_sizes.split(",") if s]
     t0, load = time.perf_counter(), os.getloadavg()[0]
     rows = run(sorted(sizes), server, args.questions, args.data, not args.no_extras)
-    threads = os.environ.get("OMP_NUM_THREADS") or "torch default"
+    threads = os.environ.get("OMP_NUM_THREADS") or "onnxruntime default"
     print(
         f"\n### Latency: queries scoped to {SCOPE_SERVICE}/privacy-policy newest; {os.cpu_count()} CPUs, "
-        f"torch threads: {threads}, load average at start {load:.1f}\n"
+        f"model threads: {threads}, load average at start {load:.1f}\n"
     )
     head = [
         "clauses",

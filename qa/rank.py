@@ -122,45 +122,28 @@ def blended(probs: np.ndarray, top: np.ndarray, top_scores: np.ndarray) -> np.nd
 
 class Reader:
     """The trained cross-encoder: reads a question with a clause and gives the probability that the
-    clause settles it. Rebuilt from the packaged MiniLM (its word embeddings) plus the shipped layers."""
+    clause settles it. The packaged MiniLM (its word embeddings) plus the shipped layers, run on
+    onnxruntime (ingest/minilm.py)."""
 
     MAX_TOKENS = 128
 
     def __init__(self, weights: Path):
-        from ingest.embedder import model_path, offline
+        from ingest import minilm
+        from ingest.embedder import model_path
 
-        offline()  # before transformers is imported, which reads the environment once
-        import torch
-        from safetensors.torch import load_file
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
-        from transformers.utils import logging
-
-        logging.set_verbosity_error()  # the head is "newly initialised" until the shipped weights load
-        base = model_path("all-MiniLM-L6-v2")
-        self.tokenizer = AutoTokenizer.from_pretrained(base)
-        self.model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=1)
-        state = {k: v.float() for k, v in load_file(str(weights)).items()}
-        missing, unexpected = self.model.load_state_dict(state, strict=False)
-        if unexpected or any(".embeddings." not in k and not k.startswith("embeddings.") for k in missing):
+        base = Path(model_path("all-MiniLM-L6-v2"))
+        tensors = minilm.load_weights(base / "model.safetensors")
+        own = minilm.load_weights(weights, strip="bert.")
+        shape = minilm.shape(base)
+        wanted = minilm.expected(shape[0] if shape else 0, head=True)
+        if not own or set(own) - wanted or {w for w in wanted - set(own) if not w.startswith("embeddings.")}:
             raise ModelError(f"model file {weights} does not fit the MiniLM cross-encoder; {REBUILD}")
-        self.model.eval()
-        self._torch = torch
+        tensors.update(own)
+        self.model = minilm.PairClassifier(tensors, base, self.MAX_TOKENS)
 
     def read(self, question: str, texts: list[str]) -> np.ndarray:
         """Probabilities, one per text."""
-        if not texts:
-            return np.zeros(0, np.float32)
-        enc = self.tokenizer(
-            [question] * len(texts),
-            texts,
-            truncation="only_second",
-            max_length=self.MAX_TOKENS,
-            padding=True,
-            return_tensors="pt",
-        )
-        with self._torch.inference_mode():
-            logits = self.model(**enc).logits[:, 0]
-        return self._torch.sigmoid(logits).numpy().astype(np.float32)
+        return self.model.read(question, texts)
 
 
 @dataclass(frozen=True)
