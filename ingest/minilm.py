@@ -211,6 +211,8 @@ class Bert:
             options.intra_op_num_threads = int(threads)
         options.inter_op_num_threads = 1
         options.log_severity_level = 3  # errors only
+        # idle threads sleep rather than spin: ingest writes to Chroma while it embeds the next texts
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = onnxruntime.InferenceSession(
             build(weights, *found, head=head), options, providers=["CPUExecutionProvider"]
         )

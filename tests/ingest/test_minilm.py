@@ -98,3 +98,24 @@ def test_answering_a_question_does_not_import_torch(corpus_settings):
     out = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_model_folder_that_is_not_mean_pooled_bert_runs_on_sentence_transformers(tmp_path):
+    """Only what ingest/minilm.py can reproduce runs there; another model folder keeps its own pooling."""
+    import json
+    import shutil
+
+    from sentence_transformers import SentenceTransformer
+
+    folder = tmp_path / "cls-pooled"
+    shutil.copytree(model_path("all-MiniLM-L6-v2"), folder)
+    pooling = folder / "1_Pooling" / "config.json"
+    config = json.loads(pooling.read_text("utf-8"))
+    config.update(pooling_mode_mean_tokens=False, pooling_mode_cls_token=True)
+    pooling.write_text(json.dumps(config), "utf-8")
+
+    ours = Embedder(str(folder)).encode(TEXTS[:3])
+    cls = SentenceTransformer(str(folder), device="cpu").encode(TEXTS[:3], normalize_embeddings=True)
+    mean = Embedder("all-MiniLM-L6-v2").encode(TEXTS[:3])
+    assert np.abs(ours - cls).max() < 1e-5
+    assert np.abs(ours - mean).max() > 0.05  # it did not quietly mean-pool
