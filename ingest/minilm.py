@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ingest.errors import ClauseCiteError
+
 EPS = 1e-12  # BERT's layer-norm epsilon
 OPSET = 20  # the first with a Gelu operator
 
@@ -182,7 +184,7 @@ def load_weights(*files: Path, strip: str = "") -> dict[str, np.ndarray]:
     return out
 
 
-class WeightsError(ValueError):
+class WeightsError(ClauseCiteError, ValueError):
     """Weight files that do not make the model asked for."""
 
 
@@ -199,7 +201,7 @@ class Bert:
             raise WeightsError(f"{folder} is not a BERT model that ClauseCite can run")
         missing = expected(found[0], head) - set(weights)
         if missing:
-            raise WeightsError(f"weights missing: {sorted(missing)[:3]}")
+            raise WeightsError(f"{folder}: weights missing ({sorted(missing)[:3]}); use a complete model folder")
         tokenizer = folder / "tokenizer.json"
 
         self.embed = {k: v for k, v in weights.items() if k.startswith("embeddings.")}
