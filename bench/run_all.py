@@ -92,18 +92,22 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
     args = parser.parse_args()
     names = [n for n in (args.only.split(",") if args.only else BENCHES) if n]
-    doc = DOC.read_text("utf-8") if DOC.exists() else "# Benchmarks\n\nRefreshed by `bench/run_all.py`.\n"
+    sections = {}
     for name in names:
         if not (ROOT / "bench" / f"{name}.py").exists():
             print(f"(bench/{name}.py not present; skipped)")
             continue
         title, full, quick = BENCHES[name]
         command, output, secs = run(name, quick if args.quick else full)
-        doc = replace_section(doc, name, section(name, title, command, output, secs))
+        sections[name] = section(name, title, command, output, secs)
     if not args.no_write:
+        # read the file only now: edits made to it during a run of many minutes are kept
+        doc = DOC.read_text("utf-8") if DOC.exists() else "# Benchmarks\n\nRefreshed by `bench/run_all.py`.\n"
+        for name, text in sections.items():
+            doc = replace_section(doc, name, text)
         DOC.parent.mkdir(parents=True, exist_ok=True)
         DOC.write_text(doc, "utf-8")
-        print(f"\n{DOC.relative_to(ROOT)} updated ({', '.join(names)})")
+        print(f"\n{DOC.relative_to(ROOT)} updated ({', '.join(sections)})")
 
 
 if __name__ == "__main__":
