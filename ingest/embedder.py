@@ -91,6 +91,8 @@ def load_model(name: str) -> Encoder:
 
 
 class Encoder(Protocol):
+    """What `load_model` gives: MiniLM on onnxruntime, or another model folder on torch."""
+
     def encode(self, texts: list[str]) -> np.ndarray:
         """Unit-length float32 vectors, one row per text."""
         ...
