@@ -14,6 +14,7 @@ and type embeddings are looked up in numpy before the graph runs.
 
 from __future__ import annotations
 
+import functools
 import os
 import struct
 from pathlib import Path
@@ -174,14 +175,25 @@ def build(weights: dict[str, np.ndarray], layers: int, heads: int, head: bool) -
 
 def load_weights(*files: Path, strip: str = "") -> dict[str, np.ndarray]:
     """float32 tensors from safetensors files, later files overriding earlier ones; a leading `strip`
-    ("bert.") is dropped from names, so a classifier's encoder reads like a bare BERT."""
-    from safetensors.numpy import load_file
-
+    ("bert.") is dropped from names, so a classifier's encoder reads like a bare BERT. The arrays are
+    shared between callers (the encoder and the reader both start from the packaged MiniLM): read only."""
     out: dict[str, np.ndarray] = {}
     for f in files:
-        for k, v in load_file(str(f)).items():
-            out[k[len(strip) :] if strip and k.startswith(strip) else k] = v.astype(np.float32)
+        stat = Path(f).stat()
+        for k, v in _tensors(str(f), stat.st_size, stat.st_mtime_ns).items():
+            out[k[len(strip) :] if strip and k.startswith(strip) else k] = v
     return out
+
+
+@functools.lru_cache(maxsize=8)
+def _tensors(path: str, size: int, mtime: int) -> dict[str, np.ndarray]:
+    """One file's tensors as float32, kept per process while the file is unchanged (size, mtime)."""
+    from safetensors.numpy import load_file
+
+    tensors = {k: v.astype(np.float32) for k, v in load_file(path).items()}
+    for v in tensors.values():
+        v.setflags(write=False)
+    return tensors
 
 
 class WeightsError(ClauseCiteError, ValueError):
