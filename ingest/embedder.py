@@ -100,16 +100,15 @@ class Encoder(Protocol):
 
 def _on_onnx(base: Path, layers: Path | None = None) -> minilm.SentenceEncoder:
     """The base model's weights, with a fine-tuned model's own (fp16 safetensors) over them."""
-    weights = minilm.load_weights(base / "model.safetensors")
-    if layers is not None:
-        own = minilm.load_weights(layers)
-        unexpected = sorted(set(own) - set(weights))
-        if unexpected or not own:
+    if layers is None:
+        weights = minilm.load_weights(base / "model.safetensors")
+    else:
+        try:
+            weights = minilm.fine_tuned(base, layers, head=False)
+        except minilm.WeightsError as exc:
             raise ClauseCiteError(
-                f"{layers} does not fit MiniLM (unexpected weights: {unexpected[:3]}); rebuild it with "
-                "`make model` or restore it with `git checkout -- models/`"
-            )
-        weights.update(own)
+                f"{exc}; rebuild it with `make model` or restore it with `git checkout -- models/`"
+            ) from None
     try:
         config = json.loads((base / "sentence_bert_config.json").read_text("utf-8"))
         max_tokens = int(config.get("max_seq_length") or 256)

@@ -5,7 +5,7 @@ question needs a few dozen matrix products. onnxruntime (installed with chromadb
 and runs them as fast as torch. The weights are the same files (the packaged MiniLM, plus
 ClauseCite's fine-tuned layers from models/), and the word pieces come from the same tokenizer.json,
 so the vectors and reader scores match torch's to float32 rounding (tests/ingest/test_minilm.py).
-Ingest and training, which embed thousands of texts, keep torch.
+Ingest embeds on it too; only training (`make model`) uses torch.
 
 The graph (BERT's six layers, plus the classifier head for the reader) is written here, in ONNX's
 protobuf wire format, with the weights inside; no ONNX file is kept anywhere. The word, position
@@ -198,6 +198,24 @@ def _tensors(path: str, size: int, mtime: int) -> dict[str, np.ndarray]:
 
 class WeightsError(ClauseCiteError, ValueError):
     """Weight files that do not make the model asked for."""
+
+
+def fine_tuned(base: Path, layers: Path, head: bool, strip: str = "") -> dict[str, np.ndarray]:
+    """A base model folder's weights with a fine-tuned model's own over them (`make model` saves every
+    weight but the word embeddings). WeightsError when the file has none, names the model does not
+    have, or lacks one of its layers."""
+    weights = load_weights(base / "model.safetensors")
+    own = load_weights(layers, strip=strip)
+    found = shape(base)
+    wanted = expected(found[0] if found else 0, head)
+    unexpected = sorted(set(own) - set(weights) - wanted)
+    missing = sorted(w for w in wanted - set(own) if not w.startswith("embeddings."))
+    if not own or unexpected or missing:
+        raise WeightsError(
+            f"{layers} does not fit the model in {base} (unexpected: {unexpected[:3]}, missing: {missing[:3]})"
+        )
+    weights.update(own)
+    return weights
 
 
 class Bert:

@@ -132,13 +132,10 @@ class Reader:
         from ingest.embedder import model_path
 
         base = Path(model_path("all-MiniLM-L6-v2"))
-        tensors = minilm.load_weights(base / "model.safetensors")
-        own = minilm.load_weights(weights, strip="bert.")
-        shape = minilm.shape(base)
-        wanted = minilm.expected(shape[0] if shape else 0, head=True)
-        if not own or set(own) - wanted or {w for w in wanted - set(own) if not w.startswith("embeddings.")}:
-            raise ModelError(f"model file {weights} does not fit the MiniLM cross-encoder; {REBUILD}")
-        tensors.update(own)
+        try:
+            tensors = minilm.fine_tuned(base, weights, head=True, strip="bert.")
+        except minilm.WeightsError:
+            raise ModelError(f"model file {weights} does not fit the MiniLM cross-encoder; {REBUILD}") from None
         self.model = minilm.PairClassifier(tensors, base, self.MAX_TOKENS)
 
     def read(self, question: str, texts: list[str]) -> np.ndarray:
