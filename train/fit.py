@@ -206,7 +206,7 @@ def states(p: np.ndarray, y: np.ndarray, t: dict) -> dict:
 def choose_share(rows: list[dict], probs: list[np.ndarray]) -> float:
     """The relevance share for citing that finds the most evidence per character cited."""
     best, best_value = 0.5, -1.0
-    for share in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7):
+    for share in (0.0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7):
         found = chars = n = 0
         for r, p in zip(rows, probs, strict=True):
             if not r["example"].answerable or not len(p):
