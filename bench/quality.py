@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import CORPORA, DEV, MODES, ROOT, bench_dir, build, md_table, rank_metrics
+from _common import CORPORA, DEV, MODES, ROOT, SHARED, bench_dir, build, md_table, rank_metrics
 
 from ingest.embedder import Embedder
 from ingest.records import content_hash
@@ -144,6 +144,9 @@ def baseline_tree() -> Path:
             check=True,
             capture_output=True,
         )
+    shared = tree.parent / "shared"  # its bench scripts look for ../shared beside their checkout
+    if not shared.exists():
+        shared.symlink_to(SHARED, target_is_directory=True)
     return tree
 
 
