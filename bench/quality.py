@@ -145,6 +145,8 @@ def baseline_tree() -> Path:
             capture_output=True,
         )
     shared = tree.parent / "shared"  # its bench scripts look for ../shared beside their checkout
+    if shared.is_symlink() and not shared.exists():
+        shared.unlink()  # left by a moved repository
     if not shared.exists():
         shared.symlink_to(SHARED, target_is_directory=True)
     return tree
