@@ -164,8 +164,11 @@ def baseline_metrics(gold: Path, corpus: Path) -> dict | None:
     if done.returncode:
         print(f"(baseline ingest failed: {done.stderr.strip()[-300:]})")
         return None
-    out = run("eval", str(gold), "--json")
-    return json.loads(out.stdout) if out.returncode == 0 else None
+    out = run("eval", str(gold.resolve()), "--json")  # resolved: the baseline runs in its own checkout
+    if out.returncode:
+        print(f"(baseline eval of {gold.name} failed: {out.stderr.strip()[-300:]})")
+        return None
+    return json.loads(out.stdout)
 
 
 def main() -> None:
