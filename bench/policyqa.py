@@ -69,7 +69,10 @@ def baseline_row(limit: int | None) -> list | None:
         text=True,
     )
     m = re.search(r"^\| clausecite rerank \|(.*)\|$", out.stdout, re.MULTILINE)
-    return [f"hand-tuned ranking ({BASELINE})", *[c.strip() for c in m.group(1).split("|")]] if m else None
+    if m is None:  # say why, as bench/quality.py does: a row that silently vanishes hid a broken baseline before
+        print(f"(baseline PolicyQA run gave no row: {(out.stderr or out.stdout).strip()[-300:]})")
+        return None
+    return [f"hand-tuned ranking ({BASELINE})", *[c.strip() for c in m.group(1).split("|")]]
 
 
 def main() -> None:
