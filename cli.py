@@ -65,7 +65,11 @@ def configure_logging(verbose: bool) -> None:
 class _Bar:
     """A tqdm progress bar on stderr, fed by (stage, done, total) callbacks."""
 
-    LABELS = {"embed": "embedding new clause texts", "version": "writing versions"}
+    LABELS = {
+        "embed": "embedding new clause texts",
+        "second embedding": "embedding them with the packaged MiniLM too",
+        "version": "writing versions",
+    }
 
     def __init__(self, quiet: bool = False):
         self.quiet, self.stage = quiet, ""

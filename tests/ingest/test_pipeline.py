@@ -9,12 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from cli import main
 from ingest.chunking import chunk
-from ingest.embedder import Embedder
+from ingest.embedder import PACKAGED, Embedder
 from ingest.loaders import load_clean
 from ingest.pipeline import VersionConflict, ingest, open_store
 from ingest.records import PolicyVersion
@@ -56,6 +57,15 @@ def test_reingesting_the_corpus_embeds_nothing(corpus_settings):
     report = ingest([CORPORA], corpus_settings)
     assert (report.added, len(report.unchanged), report.new_embeddings) == ([], 20, 0)
     assert "0 version(s) indexed, 20 unchanged" in report.summary()
+
+
+def test_ingest_also_embeds_every_clause_for_the_rankers_second_opinion(corpus_settings):
+    store = open_store(corpus_settings)
+    clauses = [c for v in store.versions() for c in store.clauses(v.service, v.document, v.version)]
+    second = Embedder(PACKAGED, corpus_settings.data_dir)
+    vectors, new = second.embed_cached([c.content_hash for c in clauses], [c.text for c in clauses])
+    assert (new, second.encoded) == (0, 0)  # all on disk already: no question waits for them
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3)
 
 
 def test_query_finds_the_ai_training_clause_in_its_version(corpus_settings):

@@ -23,11 +23,13 @@ def _flags(service="acme", document="privacy-policy", version="2024-01-01") -> l
     [
         ("2024-13-45", "'2024-13-45' is not a date; write it as YYYY-MM-DD"),
         ("last tuesday", "is not a date"),
-        ((dt.date.today() + dt.timedelta(days=1)).isoformat(), "is in the future"),
+        ("tomorrow", "is in the future"),
         ("2999-01-01", "is in the future"),
     ],
 )
 def test_bad_effective_date_is_refused(version, message, sample_settings):
+    if version == "tomorrow":  # the day after the test runs, not after it was collected (a run may pass midnight)
+        version = (dt.date.today() + dt.timedelta(days=1)).isoformat()
     before = snapshot(sample_settings)
     result = cli(sample_settings, *_flags(version=version), str(CHIRP / "2022-03-01.md"))
     assert_one_line_error(result, message)
