@@ -10,7 +10,7 @@ from typing import Any, Literal, get_args
 
 import numpy as np
 
-from ingest.embedder import PACKAGED, Embedder
+from ingest.embedder import Embedder
 from ingest.errors import InputError
 from ingest.pipeline import open_store
 from ingest.records import Clause, content_hash
@@ -25,7 +25,6 @@ REPEAT_WORDS = 8  # a clause of at least this many words inside another one is a
 Mode = Literal["learned", "hybrid", "dense", "bm25"]
 MODES: tuple[Mode, ...] = get_args(Mode)
 SHARE_OF = 30  # `word_share` counts a version of fewer clauses as this many
-WORD_MODEL = PACKAGED  # the abstention rule's word and closeness tests were calibrated on it; the ranker's `base`
 _VOCAB_WORD = re.compile(r"[A-Za-z][A-Za-z'-]{2,}")
 
 
@@ -90,7 +89,8 @@ class Retriever:
         self.models = models or (rank.load(settings.models_dir) if learned else None)
         self.store = store or open_store(settings)
         self.embedder = embedder or Embedder(settings.embedding_model, settings.data_dir)
-        self.word_embedder = Embedder(WORD_MODEL, settings.data_dir)  # for the abstention rule (qa/abstain.py)
+        # the packaged MiniLM, beside the index: the abstention rule's words and the ranker's `base`
+        self.word_embedder = self.embedder.second_opinion()
         self._indexes: dict[str, _VersionIndex] = {}
         self._recent: dict[str, np.ndarray] = {}  # query text -> vector, oldest first
         self._rankings: dict[str, Ranking] = {}  # version and question -> every candidate ranked, oldest first
