@@ -34,7 +34,7 @@ _LINK = re.compile(r"!?\[(" + _LINK_TEXT + r")\]\((?:[^()\s]|\([^()]*\))*(?:\s+\
 _LINK_TEXT_END = re.compile(_LINK_TEXT + "+")  # possessive: where a link's text must end
 _NOTE_MARK = re.compile(r"(?<!\s)\s*\\?\[\d{1,3}\\?\]\s*$")  # "[1]" ending a link's text points at a footnote
 _ANCHOR_ONLY = re.compile(r"^[\s*_>\-+\d.)]*\[[^\]]*\]\(#[^)]*\)[\s*_.]*$")
-_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
+TAG = re.compile(r"</?[a-zA-Z][^>]*>")  # an HTML tag (qa/answer.py drops them from questions too)
 _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _ATX = re.compile(r"^(#{1,6})\s+(.*)$")  # closing #s are stripped in code: `\s*#*\s*$` backtracks cubically
 _SETEXT = re.compile(r"^(=+|-+)\s*$")
@@ -53,7 +53,7 @@ def normalise_inline(text: str) -> str:
     text = sub_links(_LINK, _LINK_TEXT_END, text, _link_text)
     escapes = "\\" in text
     text = _park_escapes(text) if escapes else text
-    text = sub_tags(_TAG, text).replace("**", "").replace("__", "")
+    text = sub_tags(TAG, text).replace("**", "").replace("__", "")
     text = sub_spans(_UNDERSCORED, _UNDERSCORE_OPENS, "_", text)
     text = sub_spans(_STARRED, _STAR_OPENS, "*", text)
     text = text.translate(_UNPARK) if escapes else text

@@ -9,6 +9,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ingest.errors import InputError
+from ingest.linear import sub_tags
+from ingest.loaders import TAG
 from qa import abstain, rank
 from qa.compare import align
 from qa.dates import dates_in, without_dates
@@ -34,7 +36,6 @@ SENTENCE_END = re.compile(
     r"(?<!\bNo\.)(?<!\bvs\.)(?<!\bcf\.)(?<!\bSt\.)(?<!\bCo\.)(?<!\bMr\.)(?<!\bMs\.)"
     r"(?<!\bDr\.)(?<=[.!?;])[\"”’)]*\s+"
 )
-MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")  # an HTML tag pasted into a question names no topic
 ABSTAIN_TEXT = (
     "The {name} policy (version {version}) does not address this question. The closest clauses "
     "are listed as related, not cited."
@@ -87,7 +88,7 @@ def topic_of(question: str) -> str:
     """What to search for: the question without markup tags, without the dates it names (they pick
     the version) and, for a change question, without its change words ("new", "changed", "since"),
     which the comparison answers; either would otherwise find clauses about policy changes."""
-    question = MARKUP.sub(" ", question)
+    question = sub_tags(TAG, question)  # an HTML tag pasted into a question names no topic
     undated = without_dates(question)
     question = undated if len(re.findall(r"\w+", undated)) >= 2 else question
     if not is_change_question(question):
@@ -315,7 +316,7 @@ class Answerer:
         words = abstain.keywords(q, scope, share, change_words)
         if not abstain.may_abstain(q, words, share.keys(), 0.0):  # every keyword is used: no model work
             return None
-        closest = self.retriever.closeness(q, [h.clause for h in hits[: abstain.SUPPORT_CLAUSES]])
+        closest = self.retriever.closeness(q, scope, [h.clause for h in hits[: abstain.SUPPORT_CLAUSES]])
         if not abstain.may_abstain(q, words, share.keys(), closest):
             return None
         weight = abstain.weights(q, words, self.retriever.word_embedder.encode)

@@ -187,12 +187,14 @@ class Retriever:
         best = int(np.argmax(sims))
         return idx.written[best], float(sims[best])
 
-    def closeness(self, question: str, clauses: list[Clause]) -> float:
-        """The best packaged-MiniLM cosine of the question and the clauses (the rule's closeness test)."""
+    def closeness(self, question: str, scope: Scope, clauses: list[Clause]) -> float:
+        """The best packaged-MiniLM cosine of the question and the clauses of the version (the rule's
+        closeness test), from the vectors its index holds."""
         if not clauses:
             return 0.0
-        vecs, _ = self.word_embedder.embed_cached([c.content_hash for c in clauses], [c.text for c in clauses])
-        return float(np.max(vecs @ self._query_vector(question, self.word_embedder)))
+        idx = self.index(scope)
+        rows = [idx.by_id[c.clause_id] for c in clauses]
+        return float(np.max(idx.base_vectors[rows] @ self._query_vector(question, self.word_embedder)))
 
     def _info(self, scope: Scope) -> VersionInfo:
         info = self.store.get_version(scope.service, scope.document, scope.version)

@@ -102,7 +102,7 @@ def test_the_linear_helpers_give_what_re_sub_gives():
         linear = sub_spans(loaders._UNDERSCORED, loaders._UNDERSCORE_OPENS, "_", s)
         assert linear == loaders._UNDERSCORED.sub(r"\1", s), s
         assert sub_spans(loaders._STARRED, loaders._STAR_OPENS, "*", s) == loaders._STARRED.sub(r"\1", s), s
-        assert sub_tags(loaders._TAG, s) == loaders._TAG.sub("", s), s
+        assert sub_tags(loaders.TAG, s) == loaders.TAG.sub("", s), s
 
 
 UPLOAD_WHILE_ASKING = """
