@@ -57,7 +57,19 @@ RANKER_FEATURES = (
     "base",
     "base_gap",
 )
-ANSWER_FEATURES = ("p1", "p2", "p3", "dense1", "coverage1", "vocabulary", "words", "bm25_log1", "reader1", "reader_top")
+ANSWER_FEATURES = (
+    "p1",
+    "p2",
+    "p3",
+    "dense1",
+    "coverage1",
+    "vocabulary",
+    "words",
+    "bm25_log1",
+    "reader1",
+    "reader_top",
+    "base1",
+)
 READ = 3  # the cross-encoder reads the question with this many of the best-ranked clauses
 
 
@@ -109,6 +121,7 @@ def answer_features(
             math.log1p(max((c.bm25 for c in cands), default=0.0)),
             float(read.max()) if len(read) else 0.0,
             float(read[0]) if len(read) else 0.0,
+            max((c.base for c in cands), default=0.0),  # the packaged MiniLM's best cosine: a second opinion
         ],
         np.float32,
     )
@@ -216,6 +229,17 @@ def check_files(folder: Path = MODELS) -> dict:
     return manifest
 
 
+def _network_of(path: Path, features: tuple[str, ...]) -> Network:
+    """A shipped network, refused when it was trained on other signals than this ClauseCite computes."""
+    net = Network.from_dict(json.loads(path.read_text("utf-8")))
+    if net.features != features:
+        raise ModelError(
+            f"{path} was trained on other signals ({', '.join(net.features)}) than this ClauseCite computes "
+            f"({', '.join(features)}); {REBUILD}"
+        )
+    return net
+
+
 _LOADED: dict[Path, Models] = {}
 
 
@@ -224,18 +248,13 @@ def load(folder: Path = MODELS) -> Models:
     folder = Path(folder).resolve()
     if folder not in _LOADED:
         manifest = check_files(folder)
-        ranker = Network.from_dict(json.loads((folder / "ranker.json").read_text("utf-8")))
-        if ranker.features != RANKER_FEATURES:
-            raise ModelError(
-                f"{folder / 'ranker.json'} was trained on other signals ({', '.join(ranker.features)}) than this "
-                f"ClauseCite computes ({', '.join(RANKER_FEATURES)}); {REBUILD}"
-            )
+        ranker = _network_of(folder / "ranker.json", RANKER_FEATURES)
         answerable = json.loads((folder / "answerable.json").read_text("utf-8"))
         t = answerable["thresholds"]
         blend = Network.from_dict(json.loads((folder / "blend.json").read_text("utf-8")))
         _LOADED[folder] = Models(
             ranker,
-            Network.from_dict(answerable),
+            _network_of(folder / "answerable.json", ANSWER_FEATURES),
             t["addressed"],
             t["partly"],
             t["cite_share"],

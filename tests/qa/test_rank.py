@@ -49,15 +49,19 @@ def test_a_damaged_model_file_stops_start_up(settings, models_copy):
         rank.check_files(models_copy)
 
 
-def test_a_ranker_trained_on_other_signals_stops_start_up_with_how_to_rebuild(models_copy):
-    path = models_copy / "ranker.json"
-    ranker = json.loads(path.read_text("utf-8"))
-    ranker["features"] = [f for f in ranker["features"] if f not in ("base", "base_gap")]  # the ranker of 2026-11
-    path.write_text(json.dumps(ranker), "utf-8")
+@pytest.mark.parametrize(
+    ("name", "older"),
+    [("ranker.json", ("base", "base_gap")), ("answerable.json", ("base1",))],  # the models of 2026-11
+)
+def test_a_model_trained_on_other_signals_stops_start_up_with_how_to_rebuild(models_copy, name, older):
+    path = models_copy / name
+    model = json.loads(path.read_text("utf-8"))
+    model["features"] = [f for f in model["features"] if f not in older]
+    path.write_text(json.dumps(model), "utf-8")
     manifest = json.loads((models_copy / "manifest.json").read_text("utf-8"))
-    manifest["files"]["ranker.json"] = rank.sha256_file(path)
+    manifest["files"][name] = rank.sha256_file(path)
     (models_copy / "manifest.json").write_text(json.dumps(manifest), "utf-8")
-    with pytest.raises(rank.ModelError, match=r"ranker\.json was trained on other signals.*make model"):
+    with pytest.raises(rank.ModelError, match=name.replace(".", r"\.") + " was trained on other signals.*make model"):
         rank.load(models_copy)
 
 
