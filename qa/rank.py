@@ -267,6 +267,10 @@ def load(folder: Path = MODELS) -> Models:
 
 MAX_CITED = 5
 CITED_CHARS = 1500  # budget of clause text per answer: enough to decide, short enough to read
+# A clause under a fiftieth of the best one's relevance is merely nearby and never cited. Set by design, not
+# fitted: split B cannot choose it (train/fit.py share_curve), while a question with two parts has its second
+# evidence clause scored far below the first ("Will my DMs train AI?": the DMs clause at 0.03 of the best).
+CITE_SHARE = 0.02
 
 
 def select(scores: list[float], lengths: list[int], share: float) -> list[int]:

@@ -1,8 +1,8 @@
 """`make model`: train ClauseCite's relevance models from the committed questions, print their metrics
 beside the shipped ones, and write them to models/ (with sha256 and data commit in models/manifest.json).
 
-Steps (fixed seeds; on 2 CPU cores, 5,954 questions: about 47 minutes with step 4's signals and most clause
-vectors cached from an earlier run, about 58 from nothing; the encoder takes 20 and the reader 27):
+Steps (fixed seeds; on 2 CPU cores, 6,516 questions: about 51 minutes with step 4's signals and most clause
+vectors cached from an earlier run, about 62 from nothing; the encoder takes 20 and the reader 31):
 1. index the training corpus with the packaged MiniLM and mine hard negatives with its hybrid search;
 2. fine-tune the bi-encoder on the questions of the training services (split A);
 3. index the training corpus with it and train the reader (a cross-encoder, its layers started from the
@@ -33,7 +33,7 @@ WORK = ROOT / "data" / "train-work"
 SEED = 13
 MAX_MINED = 2500  # questions of split A mined for hard negatives (seeded sample; ~6 minutes)
 MAX_TRIPLETS = 2560  # 80 steps of 32: about 20 minutes on 2 cores
-READER_EPOCHS = 2  # the reader starts from the encoder's layers: two passes, about 27 minutes on 2 cores
+READER_EPOCHS = 2  # the reader starts from the encoder's layers: two passes, about 31 minutes on 2 cores
 B_SHARE = 4  # one service in four goes to split B (by a hash of its name, so the split is stable)
 
 
@@ -285,6 +285,11 @@ def readme(manifest: dict) -> str:
         "",
         f"Answerability: abstain correct {a.get('abstain_correct')}, false abstain {a.get('false_abstain')}; "
         f"thresholds {m.get('thresholds')}. {m.get('questions')} questions ({m.get('answerable')} answerable).",
+    ]
+    if "citing" in m:
+        curve = "; ".join(f"{k}: {v['evidence found']}, {v['cited chars']:,}" for k, v in m["citing"].items())
+        lines += ["", f"Citing share (qa.rank.CITE_SHARE), evidence found and characters cited at each: {curve}."]
+    lines += [
         "",
         "## Files",
         "",

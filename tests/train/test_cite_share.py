@@ -1,5 +1,5 @@
-"""The citing share is the largest that finds as much evidence as any lower one: citing less only where it
-loses no evidence clause, so a question with its evidence in two clauses keeps both."""
+"""Citing: a second evidence clause scored far below the first is still cited, and make model reports what
+each citing share finds and costs on split B."""
 
 from __future__ import annotations
 
@@ -8,27 +8,33 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from train.fit import choose_share
+from qa.rank import CITE_SHARE, select
+from train.fit import share_curve
 
 pytestmark = pytest.mark.fast  # pure: no model, no index
 
 
-def row(lengths: list[int], evidence: list[int], answerable: bool = True) -> dict:
+def row(lengths: list[int], evidence: list[int]) -> dict:
     y = np.zeros(len(lengths))
     y[evidence] = 1.0
     cands = [SimpleNamespace(clause=SimpleNamespace(text="x" * n)) for n in lengths]
-    return {"example": SimpleNamespace(answerable=answerable), "cands": cands, "y": y}
+    return {"example": SimpleNamespace(answerable=True), "cands": cands, "y": y}
 
 
-def test_a_second_evidence_clause_scored_low_keeps_the_share_below_its_score():
-    rows = [row([200, 200, 200], [0, 2]), row([200, 200], [0])]
-    probs = [np.array([0.9, 0.5, 0.03]), np.array([0.8, 0.7])]  # the second evidence clause is 1/30 of the best
-    share = choose_share(rows, probs)
-    assert share <= 0.03 / 0.9
+def test_a_second_evidence_clause_at_a_thirtieth_of_the_best_is_cited():
+    # "Will my DMs train AI?": the AI-training clause first, the DMs clause far below it
+    assert select([0.81, 0.08, 0.04, 0.029], [574, 255, 119, 259], CITE_SHARE) == [0, 1, 2, 3]
 
 
-def test_when_nothing_scored_low_is_evidence_the_share_rises_and_cites_less():
-    rows = [row([200, 200, 200], [0]), row([200, 200], [1])]
-    probs = [np.array([0.9, 0.05, 0.01]), np.array([0.8, 0.75])]
-    share = choose_share(rows, probs)
-    assert 0.05 / 0.9 < share <= 0.75 / 0.8
+def test_a_clause_under_a_fiftieth_of_the_best_or_over_the_budget_is_not():
+    assert select([0.9, 0.01], [100, 100], CITE_SHARE) == [0]
+    assert select([0.9, 0.5, 0.4], [1000, 600, 400], CITE_SHARE) == [0, 2]
+
+
+def test_the_share_curve_shows_what_a_higher_share_drops_and_what_a_lower_one_costs():
+    rows = [row([200, 200, 300], [0, 2]), row([200, 200], [0])]
+    probs = [np.array([0.9, 0.5, 0.03]), np.array([0.8, 0.7])]
+    curve = share_curve(rows, probs)
+    assert curve["0.02"] == {"evidence found": 1.0, "cited chars": 550}
+    assert curve["0.05"] == {"evidence found": 0.75, "cited chars": 400}
+    assert curve["0.0"]["evidence found"] >= curve["0.02"]["evidence found"] >= curve["0.2"]["evidence found"]
