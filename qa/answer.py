@@ -180,7 +180,7 @@ class Answerer:
             return self._abstain(q, scope, hits, confidence, missing or [])
         idx = self.retriever.index(scope)
         chosen = covering(
-            select(ordered, self.retriever.trained.cite_share),
+            select(ordered, rank.CITE_SHARE),
             ordered,
             self.facets(q, scope, ranking.spelled),
             lambda h: idx.words[idx.by_id[h.clause.clause_id]],

@@ -204,7 +204,6 @@ class Models:
     answerable: Network
     addressed: float  # p(answerable) at or above this: the policy addresses the question
     partly: float  # at or above this (and below `addressed`): it talks about it, without settling it
-    cite_share: float  # a clause is cited when its relevance is at least this share of the best one
     encoder: Path  # the fine-tuned bi-encoder's folder
     reader: Reader  # the cross-encoder
     blend: Network  # the final order of the READ best: ranker probability and the reader's, combined
@@ -257,7 +256,6 @@ def load(folder: Path = MODELS) -> Models:
             _network_of(folder / "answerable.json", ANSWER_FEATURES),
             t["addressed"],
             t["partly"],
-            t["cite_share"],
             folder / manifest["encoder"],
             Reader(folder / "cross-encoder.safetensors"),
             blend,

@@ -9,7 +9,6 @@ import numpy as np
 
 from qa.rank import (
     ANSWER_FEATURES,
-    CITE_SHARE,
     RANKER_FEATURES,
     READ,
     Network,
@@ -146,7 +145,6 @@ def fit_all(rows: list[dict], reader, seed: int = 13, progress=None) -> dict:
     for f in range(FOLDS):
         p_ans[fold == f] = _fit("logistic", A[fold != f], y[fold != f], ANSWER_FEATURES, seed).predict(A[fold == f])
     thresholds = choose_thresholds(p_ans, y)
-    thresholds["cite_share"] = CITE_SHARE
     metrics["answerability"] = states(p_ans, y, thresholds)
     metrics["citing"] = share_curve(rows, final)
     metrics["thresholds"] = thresholds
