@@ -228,9 +228,10 @@ def check_files(folder: Path = MODELS) -> dict:
     return manifest
 
 
-def _network_of(path: Path, features: tuple[str, ...]) -> Network:
-    """A shipped network, refused when it was trained on other signals than this ClauseCite computes."""
-    net = Network.from_dict(json.loads(path.read_text("utf-8")))
+def _network_of(path: Path, features: tuple[str, ...], data: dict | None = None) -> Network:
+    """A shipped network (`data`: the file, when it is already read), refused when it was trained on other
+    signals than this ClauseCite computes."""
+    net = Network.from_dict(data if data is not None else json.loads(path.read_text("utf-8")))
     if net.features != features:
         raise ModelError(
             f"{path} was trained on other signals ({', '.join(net.features)}) than this ClauseCite computes "
@@ -253,7 +254,7 @@ def load(folder: Path = MODELS) -> Models:
         blend = Network.from_dict(json.loads((folder / "blend.json").read_text("utf-8")))
         _LOADED[folder] = Models(
             ranker,
-            _network_of(folder / "answerable.json", ANSWER_FEATURES),
+            _network_of(folder / "answerable.json", ANSWER_FEATURES, answerable),
             t["addressed"],
             t["partly"],
             folder / manifest["encoder"],

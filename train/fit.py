@@ -7,15 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.rank import (
-    ANSWER_FEATURES,
-    RANKER_FEATURES,
-    READ,
-    Network,
-    answer_features,
-    blended,
-    select,
-)
+from qa.rank import ANSWER_FEATURES, RANKER_FEATURES, READ, Network, answer_features, blended, select
 
 FOLDS = 5
 MAX_READ = 1100  # questions the reader reads to fit the blend and answerability (all unanswerable ones first)
