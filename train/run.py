@@ -1,7 +1,7 @@
 """`make model`: train ClauseCite's relevance models from the committed questions, print their metrics
 beside the shipped ones, and write them to models/ (with sha256 and data commit in models/manifest.json).
 
-Steps (fixed seeds; on 2 CPU cores, 6,516 questions: about 51 minutes with step 4's signals and most clause
+Steps (fixed seeds; on 2 CPU cores, 6,844 questions: about 51 minutes with step 4's signals and most clause
 vectors cached from an earlier run, about 62 from nothing; the encoder takes 20 and the reader 31):
 1. index the training corpus with the packaged MiniLM and mine hard negatives with its hybrid search;
 2. fine-tune the bi-encoder on the questions of the training services (split A);
@@ -60,6 +60,23 @@ def bar(label: str):
         sys.stderr.flush()
 
     return show
+
+
+class Clock:
+    """Minutes per step of a run, printed at its end (the goal is 60 minutes from nothing)."""
+
+    def __init__(self) -> None:
+        self.start = self.last = time.perf_counter()
+        self.laps: list[tuple[str, float]] = []
+
+    def lap(self, step: str) -> None:
+        now = time.perf_counter()
+        self.laps.append((step, (now - self.last) / 60))
+        self.last = now
+
+    def table(self) -> str:
+        rows = [f"{step:36} {minutes:5.1f} min" for step, minutes in self.laps]
+        return "\n".join([*rows, f"{'total':36} {(self.last - self.start) / 60:5.1f} min"])
 
 
 def train_encoder(examples_a: list[data.Example], out: Path, epochs: int) -> Path:
@@ -194,16 +211,22 @@ def main(argv: list[str] | None = None) -> int:
     from qa.rank import Reader
 
     encoder, cross = WORK / "encoder", WORK / "cross-encoder"
+    clock = Clock()
     if not (args.reuse and (encoder / LAYERS).is_file()):
         train_encoder(a, encoder, args.epochs)
+        clock.lap("encoder (index, mining, training)")
     if not (args.reuse and (cross / "cross-encoder.safetensors").is_file()):
         train_cross_encoder(a, encoder, cross)
+        clock.lap("reader (index, mining, training)")
     rows = cached_rows(b, encoder)
+    clock.lap("split B's signals")
     import torch
 
     torch.set_num_threads(1)  # small batches: one thread is faster than two fighting other work
     result = fit.fit_all(rows, Reader(cross / "cross-encoder.safetensors"), seed=SEED, progress=bar("read"))
+    clock.lap("reading and fitting")
     print(fit.report(result, args.out))
+    print(clock.table())
     if not args.dry_run:
         write(result, encoder, cross, args.out)
         print(f"wrote {args.out}")
