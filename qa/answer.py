@@ -49,7 +49,7 @@ NEVER_USES = " It never uses the word{s} {words}; if the policy has its own word
 DATED = "The question names a date, so this is version {version}; the newest is {newest}."
 ADDRESSED, PARTLY, NOT_ADDRESSED = Support.ADDRESSED, Support.PARTLY, Support.NOT_ADDRESSED
 MAX_DROPPED = 1  # clauses of the previous version cited because they were removed
-MAX_REWORDED = 2  # earlier wordings cited for reworded clauses (the best-ranked); the rest get a note
+MAX_EARLIER = 2  # earlier wordings cited for reworded clauses (the best-ranked); the rest get a note
 CHANGE_BOOST = 1.5  # in a change question, clauses that are new or reworded matter most
 COVER_FROM = 12  # a part of the question no cited clause touches is sought in this many ranked clauses
 COVER_EACH = 2  # ...and up to this many of the clauses that touch it are cited
@@ -232,7 +232,7 @@ class Answerer:
         changes: list[ClauseChange] = []
         if prev is not None:
             changes = self._changes_for(prev, scope, [h.clause.clause_id for h in chosen])
-            extra, notes = self._change_citations(changes, len(cited), q)
+            extra, notes = self._change_citations(changes, cited, q)
             gone_hits, gone, gone_notes = self._dropped(q, prev, scope, len(cited) + len(extra))
             cited += extra + gone
             changes += [ClauseChange(ChangeStatus.REMOVED, h.clause.section, h.clause, None) for h in gone_hits]
@@ -254,21 +254,30 @@ class Answerer:
             support=support,
         )
 
-    def _change_citations(self, changes: list[ClauseChange], start: int, q: str) -> tuple[list[Citation], list[str]]:
+    def _change_citations(
+        self, changes: list[ClauseChange], cited: list[Citation], q: str
+    ) -> tuple[list[Citation], list[str]]:
+        """The earlier version's side of the `cited` clauses: the old wording of the best-ranked reworded
+        ones (up to MAX_EARLIER), and the best clause as the earlier version has it when it is unchanged
+        (the proof that it is not new). The rest get a note."""
+        reworded = [i for i, ch in enumerate(changes) if ch.status == "changed"][:MAX_EARLIER]
+        same = [0] if changes and changes[0].status in ("same", "moved") else []
         extra: list[Citation] = []
         notes: list[str] = []
-        for i, ch in enumerate(changes, 1):
+        for i, ch in enumerate(changes):
             if ch.status == "added":
-                notes.append(f"[{i}] is new: no earlier clause says this.")
-            elif ch.status in ("same", "moved"):
-                notes.append(f"[{i}] is unchanged from {ch.before.version} ({ch.before.section}).")
-            elif ch.status == "changed" and len(extra) >= MAX_REWORDED:
-                notes.append(f"[{i}] was reworded since {ch.before.version} ({ch.before.section}).")
-            elif ch.status == "changed":
-                n = start + len(extra) + 1
-                hit = Hit(ch.before, ch.similarity)
-                extra.append(make_citation(n, hit, best_quote(ch.before.text, q)))
-                notes.append(f"[{i}] was reworded; the {ch.before.version} wording was [{n}]: “{extra[-1].quote}”")
+                notes.append(f"[{i + 1}] is new: no earlier clause says this.")
+                continue
+            if i not in reworded + same:
+                was = "was reworded since" if ch.status == "changed" else "is unchanged from"
+                notes.append(f"[{i + 1}] {was} {ch.before.version} ({ch.before.section}).")
+                continue
+            n, old = len(cited) + len(extra) + 1, ch.before
+            extra.append(make_citation(n, Hit(old, ch.similarity), best_quote(old.text, q)))
+            if i in same:
+                notes.append(f"[{i + 1}] is unchanged from {old.version}, where it is [{n}] ({old.section}).")
+            else:
+                notes.append(f"[{i + 1}] was reworded; the {old.version} wording was [{n}]: “{extra[-1].quote}”")
         return extra, notes
 
     def _dropped(self, q: str, prev: Scope, scope: Scope, start: int) -> tuple[list[Hit], list[Citation], list[str]]:

@@ -218,3 +218,12 @@ def test_a_chosen_version_or_date_wins_over_the_question_and_early_dates_are_pas
     asked = answerer.ask("what changed about biometrics in September 2023?", service="x", as_of="2025-01-01")
     assert asked.version == "2024-11-15"
     assert answerer.ask("What did X say about DMs in March 2015?", service="x").version == "2026-01-15"
+
+
+def test_a_year_names_the_version_and_an_unchanged_clause_is_cited_in_the_earlier_version_too(answerer):
+    a = answerer.ask("is collecting biometric data new in the 2024 policy?", service="x")
+    assert a.version == "2024-11-15" and "Compared with the previous version (2023-09-29)" in a.text
+    bio = [c for c in a.citations if "biometric information" in c.text]
+    assert {c.version for c in bio} == {"2024-11-15", "2023-09-29"}, a.text
+    now, then = sorted(bio, key=lambda c: c.version, reverse=True)[:2]
+    assert now.text == then.text and f"[{now.n}] is unchanged from 2023-09-29, where it is [{then.n}]" in a.text
