@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -107,13 +108,16 @@ def sentences(text: str) -> list[str]:
     return [x for x in out if x]
 
 
-def best_quote(text: str, question: str, limit: int = 300) -> str:
-    """The sentence of a clause that shares most words with the question (verbatim), or the clause."""
+def best_quote(text: str, question: str, limit: int = 300, share: Mapping[str, float] | None = None) -> str:
+    """The sentence of a clause that best matches the question's words (verbatim), or the clause. With the
+    version's word `share` (Retriever.word_share), a rare word counts more than a common one: "train" decides
+    between "we use the information ... on X" and "we use ... to train our models", "X" and "use" do not."""
     if len(text) <= limit:
         return text
     q = set(tokenize([question])[0])
+    weight = (lambda w: -math.log(max(share.get(w, 0.0), 0.01))) if share else (lambda w: 1.0)
     parts = sentences(text)
-    scored = [(len(q & set(tokenize([s])[0])), -i, s) for i, s in enumerate(parts)]
+    scored = [(sum(weight(w) for w in q & set(tokenize([s])[0])), -i, s) for i, s in enumerate(parts)]
     best = max(scored)[2] if scored else text
     best = best if best in text else text
     return best if len(best) <= limit else best[:limit].rsplit(" ", 1)[0]
@@ -221,11 +225,15 @@ class Answerer:
             return ADDRESSED
         return PARTLY if confidence >= models.partly else NOT_ADDRESSED
 
+    def _quote(self, text: str, q: str, scope: Scope) -> str:
+        """best_quote with the version's word shares, so that the question's rare words choose the sentence."""
+        return best_quote(text, q, share=self.retriever.word_share(scope))
+
     # extractive ----------------------------------------------------------------------------
     def _extractive(
         self, q: str, scope: Scope, chosen: list[Hit], prev: Scope | None, support: str = ADDRESSED
     ) -> Answer:
-        cited = [make_citation(i + 1, h, best_quote(h.clause.text, q)) for i, h in enumerate(chosen)]
+        cited = [make_citation(i + 1, h, self._quote(h.clause.text, q, scope)) for i, h in enumerate(chosen)]
         head = ADDRESSED_TEXT if support == ADDRESSED else PARTLY_TEXT
         lines = [head.format(name=_name(scope), version=scope.version, n=len(cited), s="s" if len(cited) > 1 else "")]
         lines += [f"[{c.n}] {(c.section or 'Preamble').rstrip('.')}: “{c.quote}”" for c in cited]
@@ -273,7 +281,8 @@ class Answerer:
                 notes.append(f"[{i + 1}] {was} {ch.before.version} ({ch.before.section}).")
                 continue
             n, old = len(cited) + len(extra) + 1, ch.before
-            extra.append(make_citation(n, Hit(old, ch.similarity), best_quote(old.text, q)))
+            quote = self._quote(old.text, q, Scope(old.service, old.document, old.version))
+            extra.append(make_citation(n, Hit(old, ch.similarity), quote))
             if i in same:
                 notes.append(f"[{i + 1}] is unchanged from {old.version}, where it is [{n}] ({old.section}).")
             else:
@@ -285,7 +294,7 @@ class Answerer:
         self._changes_for(prev, scope, [])
         removed = self._removed[(prev.key, scope.key)]
         hits = [h for h in self.retriever.search(topic_of(q), prev, k=5) if h.clause.clause_id in removed][:MAX_DROPPED]
-        cited = [make_citation(start + i + 1, h, best_quote(h.clause.text, q)) for i, h in enumerate(hits)]
+        cited = [make_citation(start + i + 1, h, self._quote(h.clause.text, q, prev)) for i, h in enumerate(hits)]
         notes = [f"[{c.n}] ({prev.version}, {c.section}) is no longer in this version: “{c.quote}”" for c in cited]
         return hits, cited, notes
 
@@ -338,7 +347,7 @@ class Answerer:
     def _abstain(
         self, q: str, scope: Scope, hits: list[Hit], confidence: float = 0.0, missing: Sequence[str] = ()
     ) -> Answer:
-        related = tuple(make_citation(i + 1, h, best_quote(h.clause.text, q)) for i, h in enumerate(hits[:3]))
+        related = tuple(make_citation(i + 1, h, self._quote(h.clause.text, q, scope)) for i, h in enumerate(hits[:3]))
         text = ABSTAIN_TEXT.format(name=_name(scope), version=scope.version)
         if missing:
             text += NEVER_USES.format(s="s" if len(missing) > 1 else "", words=", ".join(f"“{w}”" for w in missing[:3]))

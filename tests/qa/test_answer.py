@@ -227,3 +227,10 @@ def test_a_year_names_the_version_and_an_unchanged_clause_is_cited_in_the_earlie
     assert {c.version for c in bio} == {"2024-11-15", "2023-09-29"}, a.text
     now, then = sorted(bio, key=lambda c: c.version, reverse=True)[:2]
     assert now.text == then.text and f"[{now.n}] is unchanged from 2023-09-29, where it is [{then.n}]" in a.text
+
+
+def test_the_quote_is_the_sentence_with_the_questions_rare_words_not_its_common_ones(answerer):
+    # the AI-training clause of 2023-09-29 opens with two sentences on using "the information we collect" on "X"
+    a = answerer.ask("can X use people's data to train AI?", service="x", as_of="2023-09-29")
+    training = [c for c in a.citations if "artificial intelligence models" in c.text]
+    assert training and "help train our machine learning or artificial intelligence models" in training[0].quote
