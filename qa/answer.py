@@ -56,9 +56,10 @@ COVER_FROM = 12  # a part of the question no cited clause touches is sought in t
 COVER_EACH = 2  # ...and up to this many of the clauses that touch it are cited
 # The word rule (qa/abstain.py) is asked only below this answerability: above it, the trained model is
 # sure enough that a question word the policy never uses is another way of saying what it does say.
-# On training split B the best point is 0.65 (abstain correct - false abstain), but there "Will X give
-# me a refund if my horoscope is wrong?" reads as addressed (0.70): no training question is that far
-# off topic. 0.8 is the next point of split B's curve that keeps it out (docs/benchmarks.md).
+# Set by hand with earlier models, and not refitted since: split B has no question as far off topic as
+# "Will X give me a refund if my horoscope is wrong?", which those models read as addressed (0.70), so it
+# cannot choose the point; the rule's cost in false abstentions depends on the model's scale
+# (docs/benchmarks.md, sessions 8 and 11).
 RULE_BELOW = 0.8
 
 
