@@ -1,7 +1,7 @@
 """`make model`: train ClauseCite's relevance models from the committed questions, print their metrics
 beside the shipped ones, and write them to models/ (with sha256 and data commit in models/manifest.json).
 
-Steps (fixed seeds; on 2 CPU cores, 6,844 questions: about 51 minutes with step 4's signals and most clause
+Steps (fixed seeds; on 2 CPU cores, 6,516 questions: about 51 minutes with step 4's signals and most clause
 vectors cached from an earlier run, about 62 from nothing; the encoder takes 20 and the reader 31):
 1. index the training corpus with the packaged MiniLM and mine hard negatives with its hybrid search;
 2. fine-tune the bi-encoder on the questions of the training services (split A);
