@@ -50,7 +50,7 @@ NEVER_USES = " It never uses the word{s} {words}; if the policy has its own word
 DATED = "The question names a date, so this is version {version}; the newest is {newest}."
 ADDRESSED, PARTLY, NOT_ADDRESSED = Support.ADDRESSED, Support.PARTLY, Support.NOT_ADDRESSED
 MAX_DROPPED = 1  # clauses of the previous version cited because they were removed
-MAX_EARLIER = 2  # earlier wordings cited for reworded clauses (the best-ranked); the rest get a note
+MAX_REWORDED = 2  # earlier wordings cited for reworded clauses (the best-ranked); the rest get a note
 CHANGE_BOOST = 1.5  # in a change question, clauses that are new or reworded matter most
 COVER_FROM = 12  # a part of the question no cited clause touches is sought in this many ranked clauses
 COVER_EACH = 2  # ...and up to this many of the clauses that touch it are cited
@@ -267,9 +267,9 @@ class Answerer:
         self, changes: list[ClauseChange], cited: list[Citation], q: str
     ) -> tuple[list[Citation], list[str]]:
         """The earlier version's side of the `cited` clauses: the old wording of the best-ranked reworded
-        ones (up to MAX_EARLIER), and the best clause as the earlier version has it when it is unchanged
+        ones (up to MAX_REWORDED), and the best clause as the earlier version has it when it is unchanged
         (the proof that it is not new). The rest get a note."""
-        reworded = [i for i, ch in enumerate(changes) if ch.status == "changed"][:MAX_EARLIER]
+        reworded = [i for i, ch in enumerate(changes) if ch.status == "changed"][:MAX_REWORDED]
         same = [0] if changes and changes[0].status in ("same", "moved") else []
         extra: list[Citation] = []
         notes: list[str] = []
