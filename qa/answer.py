@@ -6,6 +6,7 @@ import math
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -51,7 +52,11 @@ DATED = "The question names a date, so this is version {version}; the newest is 
 ADDRESSED, PARTLY, NOT_ADDRESSED = Support.ADDRESSED, Support.PARTLY, Support.NOT_ADDRESSED
 MAX_DROPPED = 1  # clauses of the previous version cited because they were removed
 MAX_REWORDED = 2  # earlier wordings cited for reworded clauses (the best-ranked); the rest get a note
-CHANGE_BOOST = 1.5  # in a change question, clauses that are new or reworded matter most
+# In a change question, clauses that are new or reworded matter most, when they are on the question's topic: at
+# CHANGE_SHARE of the best clause's relevance, or touching a part of the question. Only those are cited. On the 45
+# change questions of dev and bench/questions: evidence recall 0.778 -> 0.806, 1,812 -> 1,754 characters cited.
+CHANGE_BOOST = 3.0
+CHANGE_SHARE = 0.2
 COVER_FROM = 12  # a part of the question no cited clause touches is sought in this many ranked clauses
 COVER_EACH = 2  # ...and up to this many of the clauses that touch it are cited
 # The word rule (qa/abstain.py) is asked only below this answerability: above it, the trained model is
@@ -177,30 +182,33 @@ class Answerer:
     def _compose(self, q: str, scope: Scope, ranking: Ranking, earlier: Scope | None = None) -> Answer:
         hits = ranking.hits
         prev = (earlier or self._previous(scope)) if is_change_question(q) else None
-        ordered = self._favour_changes(prev, scope, hits) if prev is not None else hits
+        facets = self.facets(q, scope, ranking.spelled)
+        idx = self.retriever.index(scope)
+
+        def words(h: Hit) -> frozenset[str]:
+            return idx.words[idx.by_id[h.clause.clause_id]]
+
+        topical = on_topic(hits, facets, words)
+        ordered = self._favour_changes(prev, scope, hits, topical) if prev is not None else hits
         confidence = self.addressed(q, ranking, prev)
         support = self.support(confidence) if hits else NOT_ADDRESSED
         missing = self.unaddressed(q, scope, hits, ordered, prev) if confidence < RULE_BELOW else None
         if support == NOT_ADDRESSED or missing is not None:
             return self._abstain(q, scope, hits, confidence, missing or [])
-        idx = self.retriever.index(scope)
-        chosen = covering(
-            select(ordered, rank.CITE_SHARE),
-            ordered,
-            self.facets(q, scope, ranking.spelled),
-            lambda h: idx.words[idx.by_id[h.clause.clause_id]],
-        )
+        # a change answer cites only clauses on the question's topic: a clause merely reworded is no news
+        pool = ordered if prev is None else [h for h in ordered if h.clause.clause_id in topical]
+        chosen = covering(select(pool, rank.CITE_SHARE), ordered, facets, words)
         if self.llm is not None:
             drafted = self._llm_answer(q, scope, hits)
             if drafted is not None:
                 return replace(drafted, support=support, confidence=confidence)
-            fallback = self._extractive(q, scope, chosen, prev, support)
+            fallback = self._extractive(q, scope, chosen, prev, support, topical)
             return replace(
                 fallback,
                 backend="extractive (fallback: the LLM answer had no verifiable citation)",
                 confidence=confidence,
             )
-        return replace(self._extractive(q, scope, chosen, prev, support), confidence=confidence)
+        return replace(self._extractive(q, scope, chosen, prev, support, topical), confidence=confidence)
 
     def facets(self, q: str, scope: Scope, spelled: tuple[str, ...] = ()) -> list[frozenset[str]]:
         """The parts of a question a full answer must touch, each as the stemmed words a clause on it
@@ -232,7 +240,13 @@ class Answerer:
 
     # extractive ----------------------------------------------------------------------------
     def _extractive(
-        self, q: str, scope: Scope, chosen: list[Hit], prev: Scope | None, support: str = ADDRESSED
+        self,
+        q: str,
+        scope: Scope,
+        chosen: list[Hit],
+        prev: Scope | None,
+        support: str = ADDRESSED,
+        topical: AbstractSet[str] = frozenset(),
     ) -> Answer:
         cited = [make_citation(i + 1, h, self._quote(h.clause.text, q, scope)) for i, h in enumerate(chosen)]
         head = ADDRESSED_TEXT if support == ADDRESSED else PARTLY_TEXT
@@ -241,7 +255,7 @@ class Answerer:
         changes: list[ClauseChange] = []
         if prev is not None:
             changes = self._changes_for(prev, scope, [h.clause.clause_id for h in chosen])
-            extra, notes = self._change_citations(changes, cited, q)
+            extra, notes = self._change_citations(changes, cited, q, topical)
             gone_hits, gone, gone_notes = self._dropped(q, prev, scope, len(cited) + len(extra))
             cited += extra + gone
             changes += [ClauseChange(ChangeStatus.REMOVED, h.clause.section, h.clause, None) for h in gone_hits]
@@ -264,12 +278,13 @@ class Answerer:
         )
 
     def _change_citations(
-        self, changes: list[ClauseChange], cited: list[Citation], q: str
+        self, changes: list[ClauseChange], cited: list[Citation], q: str, topical: AbstractSet[str]
     ) -> tuple[list[Citation], list[str]]:
         """The earlier version's side of the `cited` clauses: the old wording of the best-ranked reworded
-        ones (up to MAX_REWORDED), and the best clause as the earlier version has it when it is unchanged
-        (the proof that it is not new). The rest get a note."""
-        reworded = [i for i, ch in enumerate(changes) if ch.status == "changed"][:MAX_REWORDED]
+        ones on the question's topic (ids in `topical`, up to MAX_REWORDED), and the best clause as the
+        earlier version has it when it is unchanged (the proof that it is not new). The rest get a note."""
+        reworded = [i for i, ch in enumerate(changes) if ch.status == "changed" and ch.after.clause_id in topical]
+        reworded = reworded[:MAX_REWORDED]
         same = [0] if changes and changes[0].status in ("same", "moved") else []
         extra: list[Citation] = []
         notes: list[str] = []
@@ -299,11 +314,17 @@ class Answerer:
         notes = [f"[{c.n}] ({prev.version}, {c.section}) is no longer in this version: “{c.quote}”" for c in cited]
         return hits, cited, notes
 
-    def _favour_changes(self, prev: Scope, scope: Scope, hits: list[Hit]) -> list[Hit]:
+    def _favour_changes(self, prev: Scope, scope: Scope, hits: list[Hit], topical: AbstractSet[str]) -> list[Hit]:
+        """The hits with the new or reworded ones on the question's topic (ids in `topical`) moved up: a
+        clause is not favoured for being reworded alone."""
         changes = self._changes_for(prev, scope, [h.clause.clause_id for h in hits])
         status = {ch.after.clause_id: ch.status for ch in changes}
-        boost = {cid: CHANGE_BOOST if s in ("added", "changed") else 1 for cid, s in status.items()}
-        boosted = [replace(h, score=h.score * boost.get(h.clause.clause_id, 1)) for h in hits]
+        boosted = [
+            replace(h, score=h.score * CHANGE_BOOST)
+            if status.get(h.clause.clause_id) in ("added", "changed") and h.clause.clause_id in topical
+            else h
+            for h in hits
+        ]
         return sorted(boosted, key=lambda h: h.score, reverse=True)
 
     def _previous(self, scope: Scope) -> Scope | None:
@@ -379,6 +400,13 @@ def select(hits: list[Hit], share: float) -> list[Hit]:
     """The clauses worth citing: the best, then those whose relevance is at least `share` of the best,
     within rank.MAX_CITED clauses and rank.CITED_CHARS characters."""
     return [hits[i] for i in rank.select([h.score for h in hits], [len(h.clause.text) for h in hits], share)]
+
+
+def on_topic(hits: list[Hit], facets: list[frozenset[str]], words: Callable[[Hit], frozenset[str]]) -> set[str]:
+    """Ids of the hits on the question's topic, not merely nearby: those at CHANGE_SHARE of the best one's
+    relevance, and those that touch a part of the question (`facets`, as for `covering`)."""
+    floor = CHANGE_SHARE * max((h.score for h in hits), default=0.0)
+    return {h.clause.clause_id for h in hits if h.score >= floor or any(f <= words(h) for f in facets)}
 
 
 def covering(

@@ -229,6 +229,16 @@ def test_a_year_names_the_version_and_an_unchanged_clause_is_cited_in_the_earlie
     assert now.text == then.text and f"[{now.n}] is unchanged from 2023-09-29, where it is [{then.n}]" in a.text
 
 
+def test_a_change_answer_cites_no_clause_for_being_reworded_alone(answerer):
+    # 2024-11-15 added a law-enforcement retention clause and reworded the contact clause; neither is
+    # about biometrics, and the ranking puts both within the citation budget of a plain answer
+    a = answerer.ask("is collecting biometric data new in the 2024 policy?", service="x")
+    assert any("biometric information" in c.text for c in a.citations), a.text
+    off_topic = [c for c in a.citations if "law enforcement" in c.text or "hear from you" in c.text]
+    assert not off_topic, a.text
+    assert "is new" not in a.text and "was reworded" not in a.text, a.text
+
+
 def test_the_quote_is_the_sentence_with_the_questions_rare_words_not_its_common_ones(answerer):
     # the AI-training clause of 2023-09-29 opens with two sentences on using "the information we collect" on "X"
     a = answerer.ask("can X use people's data to train AI?", service="x", as_of="2023-09-29")
