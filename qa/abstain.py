@@ -40,6 +40,7 @@ FILLER = (
     "something how why when where who which if so get got any some there this that these those "
     "im ive dont cant wont didnt doesnt isnt"
 )
+FILLER_WORDS = frozenset(FILLER.split())
 MONTHS = (
     "january february march april may june july august september october november december "
     "jan feb mar apr jun jul aug sep sept oct nov dec"

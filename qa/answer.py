@@ -32,6 +32,14 @@ CHANGE_WORDS = re.compile(
     r"introduc\w*)\b",
     re.IGNORECASE,
 )
+# in a change question, how it asks about the wording ("when did they start saying that ...") names no topic
+ABOUT_WORDING = re.compile(
+    r"\bwhen (?:did|does|was|were|has|have)\b|\b(?:say|says|saying|said|mention\w*)\b(?: that\b)?", re.IGNORECASE
+)
+# a follow-up that points back and names no topic of its own: "Was that in the policy before?", "is this new?"
+POINTS_BACK = frozenset(
+    ["that", "this", "it", "policy", "privacy", "terms", "version", "there", "here", "in", "the", "a"]
+)
 # a sentence ends at . ! ? or ; and spaces, but not after an abbreviation ("e.g.", "i.e.", "U.S.", "Inc.")
 SENTENCE_END = re.compile(
     r"(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bU\.S\.)(?<!\bU\.K\.)(?<!\bInc\.)(?<!\bLtd\.)"
@@ -100,7 +108,9 @@ def topic_of(question: str) -> str:
     question = undated if len(re.findall(r"\w+", undated)) >= 2 else question
     if not is_change_question(question):
         return question
-    topic = re.sub(r"\s+", " ", CHANGE_WORDS.sub(" ", question)).strip()
+    parts = [CHANGE_WORDS.sub(" ", ABOUT_WORDING.sub(" ", s)) for s in SENTENCE_END.split(question)]
+    named = [p for p in parts if set(re.findall(r"\w+", p.lower())) - POINTS_BACK - abstain.FILLER_WORDS]
+    topic = re.sub(r"\s+", " ", " ".join(named or parts)).strip()
     return topic if len(re.findall(r"\w+", topic)) >= 2 else question
 
 

@@ -239,6 +239,28 @@ def test_a_change_answer_cites_no_clause_for_being_reworded_alone(answerer):
     assert "is new" not in a.text and "was reworded" not in a.text, a.text
 
 
+@pytest.mark.parametrize(
+    "question, topic",
+    [
+        ("When did X start saying it can train AI on my posts? Was that in the policy before?", "train AI on my posts"),
+        ("when did they first mention selling data? is this new?", "selling data"),
+        ("Did that change? Do they sell my data?", "Do they sell my data?"),
+    ],
+)
+def test_a_change_question_searches_its_topic_not_how_it_asks(question, topic):
+    from qa.answer import topic_of
+
+    found = topic_of(question)
+    assert topic in found and "policy" not in found and "when" not in found.lower(), found
+
+
+def test_when_did_they_start_saying_is_answered_like_the_plain_question(answerer):
+    q = "when did X start saying it trains AI models on what it collects? was that there before?"
+    a = answerer.ask(q, service="x", as_of="2023-10-01")
+    assert a.support == "addressed" and not a.abstained, a.text
+    assert any("artificial intelligence models" in c.text and c.version == "2023-09-29" for c in a.citations), a.text
+
+
 def test_the_quote_is_the_sentence_with_the_questions_rare_words_not_its_common_ones(answerer):
     # the AI-training clause of 2023-09-29 opens with two sentences on using "the information we collect" on "X"
     a = answerer.ask("can X use people's data to train AI?", service="x", as_of="2023-09-29")
