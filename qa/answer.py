@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from ingest.errors import InputError
 from ingest.linear import sub_tags
 from ingest.loaders import TAG
+from ingest.records import Clause
 from qa import abstain, rank
 from qa.compare import align
 from qa.dates import dates_in, without_dates
@@ -310,7 +311,10 @@ class Answerer:
             quote = self._quote(old.text, q, Scope(old.service, old.document, old.version))
             extra.append(make_citation(n, Hit(old, ch.similarity), quote))
             if i in same:
-                notes.append(f"[{i + 1}] is unchanged from {old.version}, where it is [{n}] ({old.section}).")
+                notes.append(
+                    f"[{i + 1}] is unchanged from {old.version}, where it is [{n}] ({old.section}); "
+                    f"it reads the same {self._since(old)}."
+                )
             else:
                 notes.append(f"[{i + 1}] was reworded; the {old.version} wording was [{n}]: “{extra[-1].quote}”")
         return extra, notes
@@ -341,6 +345,11 @@ class Answerer:
         return previous_version(self.retriever.store.versions(scope.service, scope.document), scope)
 
     def _changes_for(self, prev: Scope, scope: Scope, clause_ids: list[str]) -> list[ClauseChange]:
+        aligned = self._alignment(prev, scope)
+        return [aligned[cid] for cid in clause_ids if cid in aligned]
+
+    def _alignment(self, prev: Scope, scope: Scope) -> dict[str, ClauseChange]:
+        """The clauses of `scope` aligned with those of `prev` (by the later clause's id), computed once."""
         key = (prev.key, scope.key)
         if key not in self._alignments:
             store = self.retriever.store
@@ -349,7 +358,21 @@ class Answerer:
             changes = align(old, new)
             self._alignments[key] = {ch.new.clause_id: ch for ch in changes if ch.new is not None}
             self._removed[key] = {ch.before.clause_id for ch in changes if ch.status == "removed"}
-        return [self._alignments[key][cid] for cid in clause_ids if cid in self._alignments[key]]
+        return self._alignments[key]
+
+    def _since(self, clause: Clause) -> str:
+        """How far back a clause reads the same, as the end of a sentence: "since 2023-09-29, where it
+        first appears" (or "(earlier versions word it differently)", or "..., the first indexed version")."""
+        scope = Scope(clause.service, clause.document, clause.version)
+        cid = clause.clause_id
+        while (prev := self._previous(scope)) is not None:
+            ch = self._alignment(prev, scope).get(cid)
+            if ch is None or ch.status not in ("same", "moved"):
+                first = ch is None or ch.status == "added"
+                how = ", where it first appears" if first else " (earlier versions word it differently)"
+                return f"since {scope.version}{how}"
+            scope, cid = prev, ch.before.clause_id
+        return f"since {scope.version}, the first indexed version"
 
     # abstain / llm -------------------------------------------------------------------------
     def unaddressed(

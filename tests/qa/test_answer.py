@@ -261,6 +261,13 @@ def test_when_did_they_start_saying_is_answered_like_the_plain_question(answerer
     assert any("artificial intelligence models" in c.text and c.version == "2023-09-29" for c in a.citations), a.text
 
 
+def test_a_change_answer_says_since_when_its_best_clause_reads_the_same(answerer):
+    # the biometric clause first appears in 2023-09-29 and is unchanged in every later version
+    a = answerer.ask("is collecting biometric data new?", service="x")
+    assert a.version > "2024-11-15" and "Compared with the previous version" in a.text
+    assert "it reads the same since 2023-09-29, where it first appears" in a.text, a.text
+
+
 def test_the_quote_is_the_sentence_with_the_questions_rare_words_not_its_common_ones(answerer):
     # the AI-training clause of 2023-09-29 opens with two sentences on using "the information we collect" on "X"
     a = answerer.ask("can X use people's data to train AI?", service="x", as_of="2023-09-29")
