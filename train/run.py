@@ -356,41 +356,19 @@ def train_cross_encoder(examples_a: list[data.Example], encoder: Path, out: Path
 
 
 def reader_pairs(rows: list[pairs.Row], clauses_of) -> list[tuple[str, str, float]]:
-    """(question, clause, label) for the reader from mined rows (see train_cross_encoder). A long clause
-    is given as the window the reader reads at answer time (qa.rank.Reader): an evidence clause as the
-    window where its quote starts, any other as the window sharing most words with the question. Read
-    from its start, a fifth of the evidence clauses of split A held their quote past the reader's view."""
+    """(question, clause, label) for the reader from mined rows (see train_cross_encoder)."""
     out: list[tuple[str, str, float]] = []
     for r in rows:
         q = r.example.question
         if not r.example.answerable:
-            out += [(q, view(q, c.text), 0.0) for c in r.candidates[:3]]
+            out += [(q, c.text, 0.0) for c in r.candidates[:3]]
             continue
         if not r.positive:
             continue  # a quote no clause holds whole: no label
         by_id = {c.clause_id: c for c in clauses_of(r.scope)}
-        evidence = r.example.evidence
-        out += [(q, view(q, by_id[cid].text, evidence), 1.0) for cid in sorted(r.positive)[:2] if cid in by_id]
-        out += [(q, view(q, c.text), 0.0) for c in r.candidates if c.clause_id not in r.positive][:2]
+        out += [(q, by_id[cid].text, 1.0) for cid in sorted(r.positive)[:2] if cid in by_id]
+        out += [(q, c.text, 0.0) for c in r.candidates if c.clause_id not in r.positive][:2]
     return out
-
-
-def view(question: str, text: str, evidence: tuple[str, ...] = ()) -> str:
-    """The window of `text` the reader learns from: where an evidence quote starts, else the one with
-    most of the question's words (the one the reader would likely score highest)."""
-    from qa.rank import Reader
-    from qa.retrieve import tokenize
-    from qa.sentences import windows
-
-    parts = windows(text, Reader.WINDOW_CHARS)
-    if len(parts) == 1:
-        return parts[0]
-    heads = [data.norm(e)[:40] for e in evidence]
-    for w in parts:
-        if any(h and h in data.norm(w) for h in heads):
-            return w
-    asked = set(tokenize([question])[0])
-    return max(parts, key=lambda w: len(asked & set(tokenize([w])[0])))
 
 
 if __name__ == "__main__":

@@ -45,20 +45,3 @@ def test_evidence_is_positive_other_candidates_and_near_misses_negative():
 def test_a_question_whose_evidence_no_clause_holds_teaches_nothing():
     lost = Row(example("what about refunds?", True), SCOPE, tuple(CLAUSES), frozenset())
     assert reader_pairs([lost], lambda scope: CLAUSES) == []
-
-
-FILLER_SENTENCES = " ".join(f"Sentence {i} says nothing about the topic at hand, only filler words." for i in range(12))
-
-
-def test_a_long_clause_is_given_as_the_window_the_reader_sees():
-    long_text = FILLER_SENTENCES + " We delete inactive accounts after two years. Final remark."
-    long = clause(9, long_text)
-    quote = "We delete inactive accounts after two years."
-    ex = Example("acme", "privacy-policy", "2026-01-01", "will they delete my old account?", True, (quote,), "", "w:2")
-    got = reader_pairs([Row(ex, SCOPE, (CLAUSES[2], long), frozenset({"c9"}))], lambda scope: CLAUSES + [long])
-    positive = [t for q, t, y in got if y == 1.0]
-    assert len(positive) == 1 and quote in positive[0] and len(positive[0]) <= 400 < len(long_text)
-    # a near miss's long clause is the window with most of the question's words
-    miss = Example("acme", "privacy-policy", "2026-01-01", "do they delete accounts of kids?", False, (), "", "w:3")
-    got = reader_pairs([Row(miss, SCOPE, (long,), frozenset())], lambda scope: [long])
-    assert got[0][2] == 0.0 and "delete inactive accounts" in got[0][1] and len(got[0][1]) <= 400
