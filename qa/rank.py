@@ -145,10 +145,6 @@ class Reader:
     onnxruntime (ingest/minilm.py)."""
 
     MAX_TOKENS = 128
-    # A clause longer than this (the reader sees 128 tokens, about 450 characters after the question) is
-    # read in windows of whole sentences and its best window counts: a deciding sentence at a long clause's
-    # end is not cut off. On split B, abstain correct 0.445 -> 0.473 at false abstain 0.041 (same reader).
-    WINDOW_CHARS = 400
 
     def __init__(self, weights: Path):
         from ingest import minilm
@@ -162,13 +158,8 @@ class Reader:
         self.model = minilm.PairClassifier(tensors, base, self.MAX_TOKENS)
 
     def read(self, question: str, texts: list[str]) -> np.ndarray:
-        """Probabilities, one per text (a long text's best window's)."""
-        from qa.sentences import windows
-
-        parts = [windows(t, self.WINDOW_CHARS) for t in texts]
-        probs = self.model.read(question, [w for p in parts for w in p])
-        ends = np.cumsum([len(p) for p in parts])
-        return np.array([probs[e - len(p) : e].max() for p, e in zip(parts, ends, strict=True)])
+        """Probabilities, one per text."""
+        return self.model.read(question, texts)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Sentences of a clause, verbatim: what quotes are cut from and what the reader reads a long clause in."""
+"""Sentences of a clause, verbatim: what quotes are cut from."""
 
 from __future__ import annotations
 
@@ -20,22 +20,3 @@ def sentences(text: str) -> list[str]:
         start = m.end()
     out.append(text[start:].strip())
     return [x for x in out if x]
-
-
-def windows(text: str, limit: int) -> list[str]:
-    """A clause as runs of whole sentences of at most `limit` characters, one starting at each sentence
-    until the rest fits in one; a clause within the limit (or one sentence longer than it) is itself."""
-    if len(text) <= limit:
-        return [text]
-    parts = sentences(text)
-    out = []
-    for i, first in enumerate(parts):
-        window = first
-        for nxt in parts[i + 1 :]:
-            if len(window) + 1 + len(nxt) > limit:
-                break
-            window += " " + nxt
-        out.append(window)
-        if len(" ".join(parts[i:])) <= limit:
-            break
-    return out or [text]

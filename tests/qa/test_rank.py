@@ -85,20 +85,3 @@ def test_select_keeps_the_best_then_those_close_to_it_within_the_budget():
     assert chosen[0] == 0 and 1 not in chosen and 2 not in chosen  # too weak; over the character budget
     assert chosen == [0, 4, 3]
     assert sum(lengths[i] for i in chosen) <= rank.CITED_CHARS
-
-
-def test_a_long_clause_is_read_in_windows_so_its_last_sentence_counts():
-    from qa.sentences import windows
-
-    filler = " ".join(f"Section {i} describes how we format the pages of this website for readers." for i in range(8))
-    deciding = "We never sell your personal information to data brokers or advertisers."
-    text = f"{filler} {deciding}"
-    parts = windows(text, rank.Reader.WINDOW_CHARS)
-    assert len(parts) > 1 and all(len(p) <= rank.Reader.WINDOW_CHARS for p in parts)
-    assert deciding in parts[-1] and all(p in text for p in parts)
-    reader = rank.Reader(rank.MODELS / "cross-encoder.safetensors")
-    q = "do they sell my data to brokers?"
-    whole = reader.read(q, [text])[0]
-    head_only = reader.model.read(q, [text])[0]  # the clause cut at 128 tokens: the deciding sentence unseen
-    assert whole == pytest.approx(max(reader.model.read(q, parts)), abs=1e-6)
-    assert whole > head_only, (whole, head_only)
