@@ -19,7 +19,6 @@ from qa.compare import align
 from qa.dates import dates_in, without_dates
 from qa.records import Answer, ChangeStatus, Citation, ClauseChange, Draft, Hit, Scope, Support
 from qa.retrieve import Ranking, Retriever, ScopeError, previous_version, tokenize
-from qa.sentences import SENTENCE_END, sentences
 from qa.verify import make_citation, verify
 from settings import Settings
 
@@ -41,6 +40,12 @@ ABOUT_WORDING = re.compile(
 # a follow-up that points back and names no topic of its own: "Was that in the policy before?", "is this new?"
 POINTS_BACK = frozenset(
     ["that", "this", "it", "policy", "privacy", "terms", "version", "there", "here", "in", "the", "a"]
+)
+# a sentence ends at . ! ? or ; and spaces, but not after an abbreviation ("e.g.", "i.e.", "U.S.", "Inc.")
+SENTENCE_END = re.compile(
+    r"(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bU\.S\.)(?<!\bU\.K\.)(?<!\bInc\.)(?<!\bLtd\.)"
+    r"(?<!\bNo\.)(?<!\bvs\.)(?<!\bcf\.)(?<!\bSt\.)(?<!\bCo\.)(?<!\bMr\.)(?<!\bMs\.)"
+    r"(?<!\bDr\.)(?<=[.!?;])[\"”’)]*\s+"
 )
 ABSTAIN_TEXT = (
     "The {name} policy (version {version}) does not address this question. The closest clauses "
@@ -108,6 +113,16 @@ def topic_of(question: str) -> str:
     named = [p for p in parts if set(re.findall(r"\w+", p.lower())) - POINTS_BACK - abstain.FILLER_WORDS]
     topic = re.sub(r"\s+", " ", " ".join(named or parts)).strip()
     return topic if len(re.findall(r"\w+", topic)) >= 2 else question
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of a clause, verbatim; abbreviations such as "e.g." do not end one."""
+    out, start = [], 0
+    for m in SENTENCE_END.finditer(text):
+        out.append(text[start : m.start()].strip() or text[start : m.end()].strip())
+        start = m.end()
+    out.append(text[start:].strip())
+    return [x for x in out if x]
 
 
 def best_quote(text: str, question: str, limit: int = 300, share: Mapping[str, float] | None = None) -> str:
@@ -184,7 +199,7 @@ class Answerer:
         def words(h: Hit) -> frozenset[str]:
             return idx.words[idx.by_id[h.clause.clause_id]]
 
-        topical = on_topic(hits, facets, words)
+        topical = on_topic(hits, facets, words) if prev is not None else set()
         ordered = self._favour_changes(prev, scope, hits, topical) if prev is not None else hits
         confidence = self.addressed(q, ranking, prev)
         support = self.support(confidence) if hits else NOT_ADDRESSED
