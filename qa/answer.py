@@ -68,13 +68,6 @@ CHANGE_BOOST = 3.0
 CHANGE_SHARE = 0.2
 COVER_FROM = 12  # a part of the question no cited clause touches is sought in this many ranked clauses
 COVER_EACH = 2  # ...and up to this many of the clauses that touch it are cited
-# The word rule (qa/abstain.py) is asked only below this answerability: above it, the trained model is
-# sure enough that a question word the policy never uses is another way of saying what it does say.
-# Set by hand with earlier models, and not refitted since: split B has no question as far off topic as
-# "Will X give me a refund if my horoscope is wrong?", which those models read as addressed (0.70), so it
-# cannot choose the point; the rule's cost in false abstentions depends on the model's scale
-# (docs/benchmarks.md, sessions 8 and 11).
-RULE_BELOW = 0.8
 
 
 class QuestionError(InputError):
@@ -203,7 +196,8 @@ class Answerer:
         ordered = self._favour_changes(prev, scope, hits, topical) if prev is not None else hits
         confidence = self.addressed(q, ranking, prev)
         support = self.support(confidence) if hits else NOT_ADDRESSED
-        missing = self.unaddressed(q, scope, hits, ordered, prev) if confidence < RULE_BELOW else None
+        asks_rule = confidence < self.retriever.trained.rule_below
+        missing = self.unaddressed(q, scope, hits, ordered, prev) if asks_rule else None
         if support == NOT_ADDRESSED or missing is not None:
             return self._abstain(q, scope, hits, confidence, missing or [])
         # a change answer cites only clauses on the question's topic: a clause merely reworded is no news
@@ -380,8 +374,9 @@ class Answerer:
     ) -> list[str] | None:
         """The word-level rule (qa/abstain.py): None when the version addresses the question; else the
         question's words it never uses (may be []). Asked beside the learned answerability when that is
-        below RULE_BELOW: the model alone misses questions on topics the policy never names (a refund
-        for a wrong horoscope reads as close to the refund clauses), docs/benchmarks.md."""
+        below the models' `rule_below` (train/fit.py RULE_SHARE): the model alone misses questions on
+        topics the policy never names (a refund for a wrong horoscope reads as close to the refund
+        clauses), docs/benchmarks.md."""
         if not hits:
             return []
         change_words = " ".join(m.group(0) for m in CHANGE_WORDS.finditer(q)) if prev is not None else ""

@@ -66,8 +66,8 @@ ANSWER_FEATURES = (
     "vocabulary",
     "words",
     "bm25_log1",
-    "reader1",
-    "reader_top",
+    "reader1_logit",
+    "reader_top_logit",
     "base1",
 )
 READ = 3  # the cross-encoder reads the question with this many of the best-ranked clauses
@@ -119,12 +119,21 @@ def answer_features(
             vocabulary,
             math.log1p(words),
             math.log1p(max((c.bm25 for c in cands), default=0.0)),
-            float(read.max()) if len(read) else 0.0,
-            float(read[0]) if len(read) else 0.0,
+            log_odds(float(read.max())) if len(read) else log_odds(0.0),
+            log_odds(float(read[0])) if len(read) else log_odds(0.0),
             max((c.base for c in cands), default=0.0),  # the packaged MiniLM's best cosine: a second opinion
         ],
         np.float32,
     )
+
+
+def log_odds(p: float) -> float:
+    """A probability as log-odds (clipped at 1e-5 from 0 and 1). The reader's probabilities crowd near 0 and
+    1, where a linear model over them cannot tell 0.99 from 0.9999; as log-odds it can. On split B, answerability
+    over the reader's log-odds caught 0.54 of the unanswerable questions at 4 % false abstain, against 0.445 over
+    its probabilities (docs/benchmarks.md, session 14)."""
+    p = min(max(p, 1e-5), 1 - 1e-5)
+    return math.log(p / (1 - p))
 
 
 def blended(probs: np.ndarray, top: np.ndarray, top_scores: np.ndarray) -> np.ndarray:
@@ -204,6 +213,7 @@ class Models:
     answerable: Network
     addressed: float  # p(answerable) at or above this: the policy addresses the question
     partly: float  # at or above this (and below `addressed`): it talks about it, without settling it
+    rule_below: float  # below this, the word rule (qa/abstain.py) is asked beside the model
     encoder: Path  # the fine-tuned bi-encoder's folder
     reader: Reader  # the cross-encoder
     blend: Network  # the final order of the READ best: ranker probability and the reader's, combined
@@ -250,13 +260,16 @@ def load(folder: Path = MODELS) -> Models:
         manifest = check_files(folder)
         ranker = _network_of(folder / "ranker.json", RANKER_FEATURES)
         answerable = json.loads((folder / "answerable.json").read_text("utf-8"))
-        t = answerable["thresholds"]
+        t = answerable.get("thresholds", {})
+        if not {"addressed", "partly", "rule_below"} <= set(t):
+            raise ModelError(f"{folder / 'answerable.json'} lacks the answer-state thresholds; {REBUILD}")
         blend = Network.from_dict(json.loads((folder / "blend.json").read_text("utf-8")))
         _LOADED[folder] = Models(
             ranker,
             _network_of(folder / "answerable.json", ANSWER_FEATURES, answerable),
             t["addressed"],
             t["partly"],
+            t["rule_below"],
             folder / manifest["encoder"],
             Reader(folder / "cross-encoder.safetensors"),
             blend,

@@ -291,7 +291,7 @@ def readme(manifest: dict) -> str:
         "- `answerable.json`: a logistic model over the ranked candidates and the reader's reading of the",
         "  best three: the probability that the policy addresses the question, and the thresholds of the",
         "  three answer states (on split B, `partly` abstains on 4 % of answerable questions). The word-level",
-        "  rule in qa/abstain.py abstains beside it, when the probability is below qa.answer.RULE_BELOW, on",
+        "  rule in qa/abstain.py abstains beside it, when the probability is below the threshold `rule_below`, on",
         "  questions whose topic words the version never uses.",
         "",
         "## Metrics (split B: services the encoder never saw, out of fold by service)",

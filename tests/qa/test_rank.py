@@ -51,7 +51,11 @@ def test_a_damaged_model_file_stops_start_up(settings, models_copy):
 
 @pytest.mark.parametrize(
     ("name", "older"),
-    [("ranker.json", ("base", "base_gap")), ("answerable.json", ("base1",))],  # the models of 2026-11
+    [
+        ("ranker.json", ("base", "base_gap")),  # the models of 2026-11
+        ("answerable.json", ("base1",)),
+        ("answerable.json", ("reader1_logit", "reader_top_logit")),  # those of 2026-12-01 read probabilities
+    ],
 )
 def test_a_model_trained_on_other_signals_stops_start_up_with_how_to_rebuild(models_copy, name, older):
     path = models_copy / name
@@ -62,6 +66,18 @@ def test_a_model_trained_on_other_signals_stops_start_up_with_how_to_rebuild(mod
     manifest["files"][name] = rank.sha256_file(path)
     (models_copy / "manifest.json").write_text(json.dumps(manifest), "utf-8")
     with pytest.raises(rank.ModelError, match=name.replace(".", r"\.") + " was trained on other signals.*make model"):
+        rank.load(models_copy)
+
+
+def test_an_answerability_model_without_its_thresholds_stops_start_up(models_copy):
+    path = models_copy / "answerable.json"
+    model = json.loads(path.read_text("utf-8"))
+    del model["thresholds"]["rule_below"]  # as written before the word rule's point was learned
+    path.write_text(json.dumps(model), "utf-8")
+    manifest = json.loads((models_copy / "manifest.json").read_text("utf-8"))
+    manifest["files"]["answerable.json"] = rank.sha256_file(path)
+    (models_copy / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+    with pytest.raises(rank.ModelError, match=r"answerable\.json lacks the answer-state thresholds.*make model"):
         rank.load(models_copy)
 
 

@@ -97,7 +97,7 @@ def test_killed_before_anything_is_written(data, expected, tmp_path):
         target.write_text(path.read_text("utf-8").replace("Chirp", "Echo"), "utf-8")
     before = sorted(p.name for p in (data / "versions").rglob("*"))
     child = _start(data, str(corpus))
-    time.sleep(2.0)  # still importing torch / loading the model: killed before any write
+    time.sleep(2.0)  # still starting up: killed before any version is written (its embedding cache may be)
     child.send_signal(signal.SIGKILL)
     assert child.wait(timeout=30) == -signal.SIGKILL
     assert sorted(p.name for p in (data / "versions").rglob("*")) == before
@@ -105,7 +105,8 @@ def test_killed_before_anything_is_written(data, expected, tmp_path):
     assert open_store(settings).count() == sum(v.clauses for v in open_store(settings).versions())
 
     report = ingest([corpus], settings)
-    assert report.added == [k.replace("chirp/", "echo/") for k in SAMPLE_KEYS] and report.new_embeddings > 0
+    # the killed run may have cached some vectors already (content-addressed, reused), never a version
+    assert report.added == [k.replace("chirp/", "echo/") for k in SAMPLE_KEYS] and report.clauses > 0
     store = open_store(settings)
     assert store.count() == sum(v.clauses for v in store.versions())
 
