@@ -13,7 +13,7 @@ FOLDS = 5
 # The word rule (qa/abstain.py) is asked beside the model for questions it is less sure of than this share of
 # split B's answerable ones. Split B cannot choose the point: it has no question as far off topic as "Will X
 # give me a refund if my horoscope is wrong?", which the models read as addressed (0.70). The hand-set 0.8 of
-# sessions 8 to 13 was this share; as a share it holds when a retrained model's scale moves (session 14).
+# sessions 8 to 13 was about this share (0.325); as a share it holds when a retrained model's scale moves.
 RULE_SHARE = 0.33
 MAX_READ = 1100  # questions the reader reads to fit the blend and answerability (all unanswerable ones first)
 
