@@ -119,8 +119,8 @@ def answer_features(
             vocabulary,
             math.log1p(words),
             math.log1p(max((c.bm25 for c in cands), default=0.0)),
-            log_odds(float(read.max())) if len(read) else log_odds(0.0),
-            log_odds(float(read[0])) if len(read) else log_odds(0.0),
+            log_odds(float(read.max()) if len(read) else 0.0),
+            log_odds(float(read[0]) if len(read) else 0.0),
             max((c.base for c in cands), default=0.0),  # the packaged MiniLM's best cosine: a second opinion
         ],
         np.float32,
