@@ -86,6 +86,16 @@ def test_keywords_drop_names_months_and_common_words():
     assert words == ["cooki", "store"]
 
 
+def test_keywords_leave_out_words_that_only_place_or_link():
+    share = {"job": 0.01, "applic": 0.02, "through": 0.03, "over": 0.02}
+    words = abstain.keywords(
+        "If I apply for a job through Acme, who gets my application? Do they hand it over?",
+        Scope("acme", "privacy-policy", "2024-01-01"),
+        share,
+    )
+    assert "through" not in words and "over" not in words and {"job", "applic"} <= set(words), words
+
+
 @pytest.fixture(scope="module")
 def answerer(corpus_settings):
     return Answerer(corpus_settings)

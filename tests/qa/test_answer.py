@@ -273,3 +273,12 @@ def test_the_quote_is_the_sentence_with_the_questions_rare_words_not_its_common_
     a = answerer.ask("can X use people's data to train AI?", service="x", as_of="2023-09-29")
     training = [c for c in a.citations if "artificial intelligence models" in c.text]
     assert training and "help train our machine learning or artificial intelligence models" in training[0].quote
+
+
+def test_a_change_answer_cites_the_earlier_side_of_an_unchanged_clause_on_topic_not_only_of_the_best(answerer):
+    # the age-inference clause reads the same since 2024-11-15; it ranks second, behind the reworded safety clause
+    a = answerer.ask("was verifying users' age already in the policy before 2026?", service="x")
+    age = [c for c in a.citations if "disclose your age and identity information" in c.text]
+    assert {c.version for c in age} == {"2026-01-15", "2025-07-28"}, a.text
+    now = next(c for c in age if c.version == "2026-01-15")
+    assert f"[{now.n}] is unchanged from 2025-07-28, where it is [" in a.text, a.text
