@@ -62,9 +62,9 @@ ADDRESSED, PARTLY, NOT_ADDRESSED = Support.ADDRESSED, Support.PARTLY, Support.NO
 MAX_DROPPED = 1  # clauses of the previous version cited because they were removed
 MAX_REWORDED = 2  # earlier wordings cited for reworded clauses (the best-ranked); the rest get a note
 # the earlier version's side of an unchanged clause is cited for the best clause, and for the second when it is on
-# the question's topic: "is the age verification stuff new?" is answered "no" by the age clause in the version
-# before. On the 36 change questions of dev and bench/questions: evidence recall 0.806 -> 0.819, 1,668 -> 1,751
-# characters cited.
+# the question's topic: "was verifying users' age already in the policy?" is answered "yes" by the age clause of
+# the version before, though a reworded clause ranks first. On the 36 change questions of dev and bench/questions:
+# evidence recall 0.806 -> 0.819, 1,668 -> 1,751 characters cited.
 SAME_CITED = 2
 # In a change question, clauses that are new or reworded matter most, when they are on the question's topic: at
 # CHANGE_SHARE of the best clause's relevance, or touching a part of the question. Only those are cited. On the 45
