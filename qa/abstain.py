@@ -38,14 +38,14 @@ FILLER = (
     "me my mine am did does do would what anything thing things stuff now actually too never ever "
     "really just can could will should is are was were i you your it its they them their someone "
     "something how why when where who which if so get got any some there this that these those "
-    "im ive dont cant wont didnt doesnt isnt "
+    "im ive dont cant wont didnt doesnt isnt ok okay "
     # words that place or link, never a topic: as parts of a question (answer.covering) "through" in "apply for
     # a job through X" made the clause saying "install another application through" a cited part of the answer
-    "about above across after again against all along already also although among around away back because "
-    "behind below beside besides between beyond both during each either else even every except few from further "
-    "here however into less many more most much neither next nor off often once only onto other out over own per "
-    "perhaps quite rather same several still such than though through throughout thus together toward towards "
-    "under until up upon very via whether while within without yet"
+    "about above across after again against all along already also although among around away back because behind "
+    "below beside besides between beyond both down during each either else even every except few from further here "
+    "however into less many more most much neither next nor off often once only onto other out over own per perhaps "
+    "quite rather same several still such than though through throughout thus together toward towards under until "
+    "up upon very via whether while within without yet"
 )
 FILLER_WORDS = frozenset(FILLER.split())
 MONTHS = (

@@ -94,6 +94,9 @@ def test_keywords_leave_out_words_that_only_place_or_link():
         share,
     )
     assert "through" not in words and "over" not in words and {"job", "applic"} <= set(words), words
+    # "is it ok to ...?" asks whether it is allowed; a policy that never says "ok" may still answer it
+    asked = abstain.keywords("is it ok to have a second account?", Scope("acme", "terms", "2024-01-01"), {"ok": 0.0})
+    assert "ok" not in asked and "account" in asked, asked
 
 
 @pytest.fixture(scope="module")
