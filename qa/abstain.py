@@ -38,7 +38,8 @@ FILLER = (
     "me my mine am did does do would what anything thing things stuff now actually too never ever "
     "really just can could will should is are was were i you your it its they them their someone "
     "something how why when where who which if so get got any some there this that these those "
-    "im ive dont cant wont didnt doesnt isnt ok okay "
+    "im ive dont cant wont didnt doesnt isnt ok okay please pls plz hey hi yeah lol btw tho cuz ur gonna wanna "
+    "kinda sorta basically literally "
     # words that place or link, never a topic: as parts of a question (answer.covering) "through" in "apply for
     # a job through X" made the clause saying "install another application through" a cited part of the answer
     "about above across after again against all along already also although among around away back because behind "

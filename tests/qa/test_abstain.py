@@ -97,6 +97,8 @@ def test_keywords_leave_out_words_that_only_place_or_link():
     # "is it ok to ...?" asks whether it is allowed; a policy that never says "ok" may still answer it
     asked = abstain.keywords("is it ok to have a second account?", Scope("acme", "terms", "2024-01-01"), {"ok": 0.0})
     assert "ok" not in asked and "account" in asked, asked
+    chatty = abstain.keywords("lol are they gonna sell my data tho?", Scope("acme", "terms", "2024-01-01"), {})
+    assert chatty == ["data", "sell"], chatty
 
 
 @pytest.fixture(scope="module")
