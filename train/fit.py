@@ -95,23 +95,6 @@ def read_top(rows: list[dict], probs: list[np.ndarray], reader, progress=None) -
     return out
 
 
-def fit_ranker(rows: list[dict], seed: int = 13) -> tuple[str, Network, list[np.ndarray], dict]:
-    """The ranker (logistic or MLP, whichever ranks split B better out of fold) fitted on all of split B:
-    its kind, the network, its out-of-fold probabilities per row and both kinds' metrics."""
-    rows = [r for r in rows if len(r["X"])]
-    answerable = [r for r in rows if r["example"].answerable]
-    is_ans = [r["example"].answerable for r in rows]
-    oof = {kind: _oof(kind, rows, seed) for kind in ("logistic", "mlp")}
-    metrics: dict = {
-        kind: rank_metrics(answerable, [p for p, a in zip(probs, is_ans, strict=True) if a])
-        for kind, probs in oof.items()
-    }
-    kind = max(oof, key=lambda k: (metrics[k]["recall@5"], metrics[k]["MRR"]))
-    metrics["ranker"] = kind
-    X, y = np.vstack([r["X"] for r in answerable]), np.concatenate([r["y"] for r in answerable])
-    return kind, _fit(kind, X, y, RANKER_FEATURES, seed), oof[kind], metrics
-
-
 def fit_all(rows: list[dict], reader, seed: int = 13, progress=None) -> dict:
     """The ranker, the blend with the reader, the answerability model, thresholds, out-of-fold metrics."""
     rows = [r for r in rows if len(r["X"])]
@@ -122,8 +105,19 @@ def fit_all(rows: list[dict], reader, seed: int = 13, progress=None) -> dict:
         "answerable": len(answerable),
         "hybrid": rank_metrics(answerable, [hybrid_scores(r) for r in answerable]),
     }
-    kind, ranker, probs, ranked = fit_ranker(rows, seed)
-    metrics.update(ranked)
+    oof = {kind: _oof(kind, rows, seed) for kind in ("logistic", "mlp")}
+    for kind, probs in oof.items():
+        metrics[kind] = rank_metrics(answerable, [p for p, a in zip(probs, is_ans, strict=True) if a])
+    kind = max(oof, key=lambda k: (metrics[k]["recall@5"], metrics[k]["MRR"]))
+    metrics["ranker"] = kind
+    probs = oof[kind]
+    ranker = _fit(
+        kind,
+        np.vstack([r["X"] for r in answerable]),
+        np.concatenate([r["y"] for r in answerable]),
+        RANKER_FEATURES,
+        seed,
+    )
     keep = _sample(rows, seed)  # the reader costs a second a question on 2 busy cores: a seeded sample
     rows, probs = [rows[i] for i in keep], [probs[i] for i in keep]
     answerable = [r for r in rows if r["example"].answerable]

