@@ -1,7 +1,8 @@
-"""Plain words people use for policy terms, so a question finds clauses written in legal words.
+"""Plain words people use for policy terms: how the word rule finds a question's topic in legal words.
 
-Each entry maps a pattern in the question to the terms policies use; the terms are appended to the
-query for both lexical and dense search. Kept general: vocabulary, never particular questions.
+Each entry maps a pattern in the question to the terms policies use. The word rule (qa/abstain.py) counts
+a question word as used by a version when one of its terms is. Kept general: vocabulary, never particular
+questions.
 """
 
 from __future__ import annotations
@@ -44,12 +45,6 @@ TERMS: list[tuple[str, str]] = [
     (r"\bverify\b|\bverification\b|\bid\b|\bidentity\b", "verify identity government ID"),
 ]
 _COMPILED = [(re.compile(p, re.IGNORECASE), t) for p, t in TERMS]
-
-
-def expand(question: str) -> str:
-    """The question followed by the policy terms its plain words stand for."""
-    extra = [t for p, t in _COMPILED if p.search(question)]
-    return question if not extra else f"{question} ({'; '.join(extra)})"
 
 
 def glossary_terms(question: str) -> dict[str, set[str]]:
