@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ from ingest.errors import InputError
 from ingest.loaders import LoadError, find_effective_date, find_title, load_clean
 from ingest.records import Clause, PolicyVersion, sha256_text
 from ingest.sources import VersionSource, check_one_file_per_version, discover, single
-from ingest.store import ClauseStore
+from ingest.store import ClauseStore, pause_for_crash_test
 from ingest.worker import load_clean_isolated
 from settings import Settings
 
@@ -162,8 +161,8 @@ def ingest(
     if todo and second is not embedder:  # the ranker's second opinion: cached, so no question waits for it
         tick = (lambda done, new: progress("second embedding", done, new)) if progress else None
         second.embed_cached([c.content_hash for c in every], [c.text for c in every], tick)
-    if todo:
-        _pause_for_crash_test(len(todo))
+    if todo:  # clauses embedded (the vector cache may hold them), nothing indexed yet: a kill here loses nothing
+        pause_for_crash_test("CLAUSECITE_TEST_PAUSE_BEFORE_WRITE", "paused before writing %d version(s)", len(todo))
     done = 0
     for v, clauses in todo:
         store.write(v, clauses, vectors[done : done + len(clauses)])
@@ -175,14 +174,6 @@ def ingest(
     report.distinct_texts = len({c.content_hash for c in every})
     report.seconds = time.perf_counter() - t0
     return report
-
-
-def _pause_for_crash_test(versions: int) -> None:
-    # tests kill an ingest here: its clauses embedded (the vector cache may hold them), nothing indexed yet
-    seconds = float(os.environ.get("CLAUSECITE_TEST_PAUSE_BEFORE_WRITE") or 0)
-    if seconds:
-        log.warning("paused before writing %d version(s)", versions)
-        time.sleep(seconds)
 
 
 def _repair(store: ClauseStore, embedder: Embedder, report: IngestReport) -> None:

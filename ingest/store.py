@@ -216,7 +216,10 @@ class ClauseStore:
                 # no documents: the catalog holds the texts, and Chroma would build a full-text index of them
                 metadatas=[self._meta(c, version.sha256) for c in part],
             )
-        _pause_for_crash_test(version.key, len(clauses))
+        # vectors written but catalog not: a kill here proves the half is never seen
+        pause_for_crash_test(
+            "CLAUSECITE_TEST_PAUSE_AFTER_UPSERT", "paused after upserting %d vectors of %s", len(clauses), version.key
+        )
         info = VersionInfo(
             version.service,
             version.document,
@@ -296,11 +299,12 @@ def _unreadable(path: Path, why: str) -> StoreError:
     return StoreError(f"catalog file {path} is unreadable ({why}); delete it and ingest that version again")
 
 
-def _pause_for_crash_test(key: str, upserted: int) -> None:
-    # tests kill an ingest here, vectors written but catalog not, to prove the half is never seen
-    seconds = float(os.environ.get("CLAUSECITE_TEST_PAUSE_AFTER_UPSERT") or 0)
+def pause_for_crash_test(variable: str, message: str, *args: object) -> None:
+    """Where tests/reliability kills an ingest: when the environment variable `variable` gives seconds,
+    log `message` (the line the test waits for) and sleep."""
+    seconds = float(os.environ.get(variable) or 0)
     if seconds:
-        log.warning("paused after upserting %d vectors of %s", upserted, key)
+        log.warning(message, *args)
         time.sleep(seconds)
 
 

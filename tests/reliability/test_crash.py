@@ -59,8 +59,7 @@ def _start(data: Path, *args: str, pause: float = 0, pause_before_write: float =
 
 
 def _kill_at_pause(child: subprocess.Popen, key: str, nth: int = 1, point: str = "paused after upserting") -> list[str]:
-    """Read the child's stderr until its nth `point` line ('paused after upserting') names `key`, then
-    SIGKILL it."""
+    """Read the child's stderr until its nth line starting with `point` names `key`, then SIGKILL it."""
     seen, pauses = [], 0
     try:
         for line in child.stderr:
