@@ -128,7 +128,7 @@ def mine_triplets(examples_a: list[data.Example]) -> list[tuple[str, str, str]]:
 
 
 def collect(examples_b: list[data.Example], encoder: Path, index: Path = WORK / "index-encoder") -> list[dict]:
-    """Step 3: every B question's candidates and signals under the fine-tuned encoder."""
+    """Step 4: every B question's candidates and signals under the fine-tuned encoder."""
     from qa.rank import ranker_features
     from qa.records import Scope
     from qa.retrieve import Retriever
@@ -324,7 +324,7 @@ def readme(manifest: dict) -> str:
 
 
 def train_cross_encoder(examples_a: list[data.Example], encoder: Path, out: Path) -> Path:
-    """Step 2b: the reader (a cross-encoder) on split A. Every answerable question's evidence clauses
+    """Step 3: the reader (a cross-encoder) on split A. Every answerable question's evidence clauses
     (up to two) are positives, the first two other candidates of the fine-tuned encoder's hybrid search
     negatives, and so are the top three candidates of every unanswerable question: the near misses
     that decide whether an answer is given."""
