@@ -142,5 +142,9 @@ def test_ask_api_matches_the_answerer(server, corpus_settings):
 
     got = Client(server, verbose=False).predict(QUESTION, "x/privacy-policy", "2023-09-29", "", api_name="/ask")
     want = Answerer(corpus_settings).ask(QUESTION, service="x", document="privacy-policy", version="2023-09-29")
+    assert got["version"] == "2023-09-29" and got["support"] == "addressed" and not got["abstained"]
+    texts = [c["text"] for c in got["citations"]]
+    assert any("train our machine learning or artificial intelligence models" in t for t in texts), got["answer"]
+    assert any("Direct Messages, including the contents of the messages" in t for t in texts), got["answer"]
     assert got["answer"] == want.text
     assert [c["clause_id"] for c in got["citations"]] == [c.clause_id for c in want.citations]

@@ -168,8 +168,16 @@ def test_bad_questions_become_gr_errors(answerer, question, policy, message):
 
 def test_ask_api_returns_the_answer_record(answerer):
     d = app.ask_api(answerer, "Do you sell my data?", CHIRP)
-    assert d["answer"] == answerer.ask("Do you sell my data?", service="chirp", document="privacy-policy").text
-    assert d["citations"] and d["version"] == "2025-02-01"
+    assert (d["question"], d["service"], d["document"], d["version"]) == (
+        "Do you sell my data?",
+        "chirp",
+        "privacy-policy",
+        "2025-02-01",
+    )
+    assert d["support"] == "addressed" and not d["abstained"] and d["citations"]
+    assert any("We do not sell your name, email address or phone number" in c["text"] for c in d["citations"])
+    for c in d["citations"]:
+        assert f"[{c['n']}]" in d["answer"] and c["quote"] in c["text"] and c["version"] == "2025-02-01", c
 
 
 # export / batch -------------------------------------------------------------------------------

@@ -64,4 +64,4 @@ def test_an_error_record_reads_error_and_a_support_state_reads_its_words():
 def test_one_helper_names_every_version():
     a = answer()
     assert version_key("x", "privacy-policy", "2023-09-29") == "x/privacy-policy@2023-09-29"
-    assert a.version_key == a.citations[0].version_key == NEW.key.replace("2024-01-01", a.version)
+    assert a.version_key == a.citations[0].version_key == NEW.key == "acme/privacy-policy@2024-01-01"

@@ -90,6 +90,7 @@ def test_llm_obeying_the_injection_with_made_up_quotes_is_not_shown(hostile):
     a = Answerer(hostile, llm=LLMAnswerer(fake_chat(obey), "fake")).ask(QUESTION, service="quillnote")
     assert a.backend.startswith("extractive"), a.backend  # nothing verifiable survived: extractive stands in
     assert "no rights" not in _outside_quotes(a.text).lower() and "Yes." not in a.text
+    assert any(c.text.startswith(DELETE) for c in a.citations), a.text  # the real answer stands in
     for c in a.citations:
         assert c.quote in c.text
 

@@ -65,6 +65,7 @@ def test_the_next_ingest_rebuilds_the_vectors_from_the_catalog(flags, lost, tmp_
     )
     # this process never opened the folder's Chroma before, so it reads what the child wrote
     store = open_store(Settings.from_env(data_dir=lost, chroma_url="", llm_base_url=""))
+    assert [v.key for v in store.versions()] == VERSIONS
     assert [(v.key, store.vector_count(v)) for v in store.versions()] == [(v.key, v.clauses) for v in store.versions()]
     again = run_cli(lost, "ask", QUESTION, "--service", "chirp")
     assert again.returncode == 0 and "warning" not in again.stderr, again.stderr
