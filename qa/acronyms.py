@@ -7,9 +7,9 @@ uses is matched against the version's own phrases whose initials spell it. Of th
 strongest evidence the version gives:
 1. it is defined there: "Direct Messages (DMs)";
 2. it is close in meaning to the short form (MiniLM cosine, "AI" ~ "artificial intelligence");
-3. it is written as a name, every word capitalised ("Direct Messages"), at least NAMED_AT times, and
-   is not far from it in meaning (MiniLM knows few short forms, but "Account Information" for "AI"
-   is far) nor a company's name.
+3. it is written as a name, every word capitalised ("Direct Messages"), at least NAMED_AT times, or it
+   opens a section's title ("4.1 Direct messages"), and it is not far from the short form in meaning
+   (MiniLM knows few short forms, but "Account Information" for "AI" is far) nor a company's name.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ NAMED_AT = 3  # ...or times the phrase is written as a name ("Direct Messages"),
 NAMED_CLOSE = 0.3  # "DMs" ~ "Direct Messages" 0.39, but "AI" ~ "Account Information" 0.16
 _COMPANY = frozenset(["inc", "llc", "ltd", "corp", "co", "company", "limited", "gmbh", "plc"])
 _WORD = re.compile(r"\b[A-Za-z][A-Za-z']{1,5}\b")
+_NUMBERING = re.compile(r"^\s*(\d+[.)]?)+\s*")  # "4.1 ", "4. " before a section's title
 _SKIP = frozenset(
     (
         "a",
@@ -96,10 +97,16 @@ def _letters(word: str) -> str:
     return word if word.endswith("ss") else re.sub(r"'?s$", "", word)
 
 
-def spelled_out(short: str, text: str, closeness: Callable[[str, list[str]], list[float]] | None = None) -> str:
+def spelled_out(
+    short: str,
+    text: str,
+    closeness: Callable[[str, list[str]], list[float]] | None = None,
+    titles: Iterable[str] = (),
+) -> str:
     """The phrase of `text` that `short` stands for, lower-cased; "" when the version has none.
 
-    `closeness(short, phrases)` gives the cosine of each phrase to the short form.
+    `closeness(short, phrases)` gives the cosine of each phrase to the short form; `titles` are the
+    version's section titles, whose opening words name their topic.
     """
     letters = [re.escape(ch) for ch in _letters(short).lower()]
     words = r"\s+".join(rf"({ch}[a-z]+)" for ch in letters)
@@ -118,6 +125,11 @@ def spelled_out(short: str, text: str, closeness: Callable[[str, list[str]], lis
         whole = not re.match(r"\s+[A-Z]", text[m.end() : m.end() + 2])  # not "Digital Millennium" of a longer name
         if whole and all(p[0].isupper() and p[1:].islower() for p in parts) and parts[-1].lower() not in _COMPANY:
             named[key] += 1  # a name, not a shouted disclaimer
+    for title in titles:
+        m = phrase.match(_NUMBERING.sub("", title, count=1))
+        key = " ".join(p.lower() for p in m.groups()) if m else ""
+        if key in seen and m and m.groups()[-1].lower() not in _COMPANY:
+            named[key] += NAMED_AT  # a section named after it: as good as a name written again and again
     if not seen or closeness is None:
         return ""
     sims = dict(zip(seen, closeness(short, seen), strict=True))
@@ -134,9 +146,11 @@ def phrases(
     vocabulary: Iterable[str],
     stem: Callable[[str], str],
     closeness: Callable[[str, list[str]], list[float]] | None = None,
+    titles: Iterable[str] = (),
 ) -> list[str]:
     """What the question's short forms stand for in this version ("direct messages"), where it says."""
-    found = (spelled_out(s, text, closeness) for s in short_forms(question, vocabulary, stem))
+    titles = list(titles)
+    found = (spelled_out(s, text, closeness, titles) for s in short_forms(question, vocabulary, stem))
     return list(dict.fromkeys(p for p in found if p))
 
 

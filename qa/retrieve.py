@@ -153,7 +153,8 @@ class Retriever:
     def spelled_out(self, question: str, scope: Scope) -> list[str]:
         """What the question's short forms stand for in this version ("DMs" -> "direct messages")."""
         idx = self.index(scope)
-        return acronyms.phrases(question, idx.text, idx.vocabulary, _stem, self._phrase_closeness)
+        titles = dict.fromkeys(t for c in idx.clauses for t in c.section.split(" › "))
+        return acronyms.phrases(question, idx.text, idx.vocabulary, _stem, self._phrase_closeness, titles)
 
     def _phrase_closeness(self, short: str, phrases: list[str]) -> list[float]:
         vecs, _ = self.word_embedder.embed_cached([content_hash("phrase:" + p) for p in phrases], phrases)

@@ -62,6 +62,18 @@ def test_weak_evidence_spells_out_nothing():
     assert spelled_out("DMs", POLICY, None) == ""
 
 
+def test_a_section_named_after_a_phrase_spells_out_a_short_form():
+    # written once as a title and otherwise in lower case: not a name by count, but the section is named after it
+    text = "4. Messages\n4.1 Direct messages\nDirect messages let you talk privately. We scan direct messages for spam."
+    near = closeness({("dms", "direct messages"): 0.39, ("ai", "account information"): 0.16})
+    assert spelled_out("DMs", text, near) == ""
+    assert spelled_out("DMs", text, near, titles=["4. Messages", "4.1 Direct messages"]) == "direct messages"
+    # a title far in meaning from the short form does not count, nor does a phrase inside a title
+    titled = "3.2 Account information\nAccount information is kept."
+    assert spelled_out("AI", titled, near, titles=["3.2 Account information"]) == ""
+    assert spelled_out("DMs", text, near, titles=["4. Messages", "4.1 Sending direct messages"]) == ""
+
+
 def test_a_definition_in_the_policy_wins():
     text = POLICY + " We keep your Personally Identifiable Information (PII) safe."
     assert spelled_out("PII", text, closeness({})) == "personally identifiable information"

@@ -103,3 +103,11 @@ def test_ask_json_through_cli(sample):
     r = run(sample, "ask", "Do you use my posts to train the assistant?", "--service", "chirp", "--json")
     d = json.loads(r.output)
     assert d["version"] == "2025-02-01" and d["citations"] and not d["abstained"]
+
+
+@pytest.mark.parametrize("question", ["can chirp see my DMs?", "does chirp read my dms"])
+def test_a_short_form_for_a_section_title_finds_that_section(sample, question):
+    # Chirp writes "Direct messages" as a section's title, never as "DMs" and seldom capitalised
+    d = json.loads(run(sample, "ask", question, "--service", "chirp", "--json").output)
+    assert d["support"] == "addressed" and not d["abstained"], d["answer"]
+    assert d["citations"][0]["section"].endswith("4.1 Direct messages"), d["answer"]
