@@ -126,9 +126,9 @@ def spelled_out(
         if whole and all(p[0].isupper() and p[1:].islower() for p in parts) and parts[-1].lower() not in _COMPANY:
             named[key] += 1  # a name, not a shouted disclaimer
     for title in titles:
-        m = phrase.match(_NUMBERING.sub("", title, count=1))
-        key = " ".join(p.lower() for p in m.groups()) if m else ""
-        if key in seen and m and m.groups()[-1].lower() not in _COMPANY:
+        opening = phrase.match(_NUMBERING.sub("", title, count=1))
+        key = " ".join(p.lower() for p in opening.groups()) if opening else ""
+        if opening and key in seen and opening.groups()[-1].lower() not in _COMPANY:
             named[key] += NAMED_AT  # a section named after it: as good as a name written again and again
     if not seen or closeness is None:
         return ""
