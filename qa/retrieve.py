@@ -61,6 +61,7 @@ class _VersionIndex:
     written: list[str] | None = None  # the version's own words as written, lower-cased
     written_vectors: np.ndarray | None = None
     text: str = ""  # the section titles once, then every clause: where a question's short forms are spelled out
+    titles: tuple[str, ...] = ()  # every section title once, each level of a heading path apart
 
 
 @dataclass(frozen=True)
@@ -148,13 +149,13 @@ class Retriever:
             [frozenset(s) for s in tokenize(heads)],
             frozenset().union(*words),
             text="\n".join([*dict.fromkeys(c.section for c in clauses), *(c.text for c in clauses)]),
+            titles=tuple(dict.fromkeys(t for c in clauses for t in c.section.split(" › "))),
         )
 
     def spelled_out(self, question: str, scope: Scope) -> list[str]:
         """What the question's short forms stand for in this version ("DMs" -> "direct messages")."""
         idx = self.index(scope)
-        titles = dict.fromkeys(t for c in idx.clauses for t in c.section.split(" › "))
-        return acronyms.phrases(question, idx.text, idx.vocabulary, _stem, self._phrase_closeness, titles)
+        return acronyms.phrases(question, idx.text, idx.vocabulary, _stem, self._phrase_closeness, idx.titles)
 
     def _phrase_closeness(self, short: str, phrases: list[str]) -> list[float]:
         vecs, _ = self.word_embedder.embed_cached([content_hash("phrase:" + p) for p in phrases], phrases)
