@@ -11,7 +11,7 @@ from ingest.records import Clause, PolicyVersion, content_hash, make_clause_id, 
 
 _BLOCK = re.compile(r"[^\n]+(?:\n[^\n]+)*")
 _HEADING = re.compile(r"^(#{1,6}) (.+)$")
-_NUMBERED = re.compile(r"^\(?\d{1,2}(?:\.\d{1,2})*[.)]?\s")
+NUMBERED = re.compile(r"^\(?\d{1,2}(?:\.\d{1,2})*[.)]?\s")  # a heading's number: "4.1 ", "(3) "
 _SENTENCE_END = re.compile(r"(?<=[.!?;])[\"”’)]?\s+(?=[A-Z“\"(\d])")
 MIN_WORDS = 4
 
@@ -27,7 +27,7 @@ def _blocks(text: str) -> Iterator[tuple[int, str]]:
 
 def section_of(path: tuple[str, ...]) -> str:
     """The citable section: the deepest numbered heading, plus a deeper unnumbered one if any."""
-    numbered = [i for i, h in enumerate(path) if _NUMBERED.match(h)]
+    numbered = [i for i, h in enumerate(path) if NUMBERED.match(h)]
     if not numbered:
         return path[-1] if path else ""
     i = numbered[-1]

@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+
+from ingest.chunking import NUMBERED
 
 CLOSE = 0.6  # cosine at which a spelled-out phrase means the short form ("EU" ~ "European Union": 0.83)
 NAMED_AT = 3  # ...or times the phrase is written as a name ("Direct Messages"), if it is not far in meaning:
 NAMED_CLOSE = 0.3  # "DMs" ~ "Direct Messages" 0.39, but "AI" ~ "Account Information" 0.16
 _COMPANY = frozenset(["inc", "llc", "ltd", "corp", "co", "company", "limited", "gmbh", "plc"])
 _WORD = re.compile(r"\b[A-Za-z][A-Za-z']{1,5}\b")
-_NUMBERING = re.compile(r"^\s*(\d+[.)]?)+\s*")  # "4.1 ", "4. " before a section's title
 _SKIP = frozenset(
     (
         "a",
@@ -101,12 +102,12 @@ def spelled_out(
     short: str,
     text: str,
     closeness: Callable[[str, list[str]], list[float]] | None = None,
-    titles: Iterable[str] = (),
+    titles: Sequence[str] = (),
 ) -> str:
     """The phrase of `text` that `short` stands for, lower-cased; "" when the version has none.
 
     `closeness(short, phrases)` gives the cosine of each phrase to the short form; `titles` are the
-    version's section titles, whose opening words name their topic.
+    version's headings, whose opening words name their topic.
     """
     letters = [re.escape(ch) for ch in _letters(short).lower()]
     words = r"\s+".join(rf"({ch}[a-z]+)" for ch in letters)
@@ -126,7 +127,7 @@ def spelled_out(
         if whole and all(p[0].isupper() and p[1:].islower() for p in parts) and parts[-1].lower() not in _COMPANY:
             named[key] += 1  # a name, not a shouted disclaimer
     for title in titles:
-        opening = phrase.match(_NUMBERING.sub("", title, count=1))
+        opening = phrase.match(NUMBERED.sub("", title.strip(), count=1))
         key = " ".join(p.lower() for p in opening.groups()) if opening else ""
         if opening and key in seen and opening.groups()[-1].lower() not in _COMPANY:
             named[key] += NAMED_AT  # a section named after it: as good as a name written again and again
@@ -146,10 +147,9 @@ def phrases(
     vocabulary: Iterable[str],
     stem: Callable[[str], str],
     closeness: Callable[[str, list[str]], list[float]] | None = None,
-    titles: Iterable[str] = (),
+    titles: Sequence[str] = (),
 ) -> list[str]:
     """What the question's short forms stand for in this version ("direct messages"), where it says."""
-    titles = list(titles)
     found = (spelled_out(s, text, closeness, titles) for s in short_forms(question, vocabulary, stem))
     return list(dict.fromkeys(p for p in found if p))
 

@@ -61,7 +61,7 @@ class _VersionIndex:
     written: list[str] | None = None  # the version's own words as written, lower-cased
     written_vectors: np.ndarray | None = None
     text: str = ""  # the section titles once, then every clause: where a question's short forms are spelled out
-    titles: tuple[str, ...] = ()  # every section title once, each level of a heading path apart
+    titles: tuple[str, ...] = ()  # every heading of the version once (each level of the clauses' heading paths)
 
 
 @dataclass(frozen=True)
@@ -149,7 +149,7 @@ class Retriever:
             [frozenset(s) for s in tokenize(heads)],
             frozenset().union(*words),
             text="\n".join([*dict.fromkeys(c.section for c in clauses), *(c.text for c in clauses)]),
-            titles=tuple(dict.fromkeys(t for c in clauses for t in c.section.split(" › "))),
+            titles=tuple(dict.fromkeys(h for c in clauses for h in c.heading_path)),
         )
 
     def spelled_out(self, question: str, scope: Scope) -> list[str]:
