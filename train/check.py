@@ -10,7 +10,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from train.data import load, norm, problems, shares_no_word
+from train.data import load, names_company, norm, problems, shares_no_word
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,6 +39,14 @@ def main(argv: list[str] | None = None) -> int:
         f"\n{len(answerable)} answerable, {len(examples) - len(answerable)} unanswerable over "
         f"{len({ex.key for ex in examples})} documents; {no_word} answerable "
         f"({no_word / max(len(answerable), 1):.0%}) share no content word with their evidence"
+    )
+    share = {
+        label: sum(map(names_company, group)) / max(len(group), 1)
+        for label, group in (("answerable", answerable), ("unanswerable", [ex for ex in examples if not ex.answerable]))
+    }
+    print(
+        f"the company is named in {share['answerable']:.0%} of answerable and {share['unanswerable']:.0%} of "
+        "unanswerable questions (a large gap teaches a model the name, not the question)"
     )
     for line in bad:
         print(line, file=sys.stderr)

@@ -131,3 +131,12 @@ def shares_no_word(ex: Example) -> bool:
     """True when the question shares no content word with its evidence, the company name aside."""
     name = ex.service.replace("-", " ")
     return not content_words(ex.question, name) & content_words(" ".join(ex.evidence), name)
+
+
+def names_company(ex: Example) -> bool:
+    """True when the question names the company whose document it is about ("does bluesky ..."). Not a
+    fault in itself, but when unanswerable questions name it far more often than answerable ones do, a
+    model learns the name as a sign of "not addressed" (docs/benchmarks.md, session 21)."""
+    name = ex.service.replace("-", " ")
+    names = {name, name.removeprefix("the "), name.removesuffix(" com"), name.replace(" com", ".com")}
+    return any(re.search(rf"\b{re.escape(n)}\b", ex.question, re.I) for n in names)

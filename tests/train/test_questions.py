@@ -102,3 +102,14 @@ def test_no_training_question_is_a_near_duplicate_of_an_evaluation_question(ever
     b = embedder.encode(held)
     worst = float(np.max(a @ b.T))
     assert worst < 0.9, f"a training question is within cosine {worst:.3f} of an evaluation question"
+
+
+def test_a_question_names_its_company_by_the_services_name_in_the_forms_people_type():
+    def ex(service: str, question: str) -> data.Example:
+        return data.Example(service, "privacy-policy", "2026-01-01", question, True, (), "", "t:1")
+
+    assert data.names_company(ex("booking-com", "does Booking.com keep my passport scan?"))
+    assert data.names_company(ex("the-new-york-times", "will new york times sell my reading history"))
+    assert data.names_company(ex("proton-mail", "can Proton Mail read my email?"))
+    assert not data.names_company(ex("stack-overflow", "do they see which tech stack I use?"))
+    assert not data.names_company(ex("x", "do they keep my DMs for 2x as long?"))
