@@ -33,6 +33,13 @@ CHANGE_WORDS = re.compile(
     r"introduc\w*)\b",
     re.IGNORECASE,
 )
+# words before a change word that make it the asker's: the thing's owner or article ("my new phone"), the asker
+OWN_THINGS = frozenset(["a", "an", "my", "your", "our", "whole", "brand", "the", "their", "his", "her"])
+ASKER = frozenset(["i", "i'm", "im", "i've", "ive", "we", "we've"])
+# ...unless the thing is the policy itself: "the new policy", "the updated terms"
+POLICY_NOUNS = frozenset(["policy", "privacy", "version", "terms", "update", "notice", "rules", "wording"])
+# after "different", what makes it a difference in time: "different before", "different in the 2025 version"
+IN_TIME = r"before|previous\w*|earlier|old|older|last|used to|past|now|version|update\w*|\d{4}"
 # in a change question, how it asks about the wording ("when did they start saying that ...") names no topic
 ABOUT_WORDING = re.compile(
     r"\bwhen (?:did|does|was|were|has|have)\b|\b(?:say|says|saying|said|mention\w*)\b(?: that\b)?", re.IGNORECASE
@@ -94,8 +101,24 @@ def check_question(question: str, limit: int) -> str:
 
 
 def is_change_question(question: str) -> bool:
-    """True when the question asks what changed, is new, or was there before."""
-    return bool(CHANGE_WORDS.search(question))
+    """True when the question asks what changed, is new, or was there before: a change word that is about
+    the policy, not about the asker's own things and acts ("a new phone", "my removed post", "when I add a
+    card", "before I changed it") or a difference that is not one in time ("different prices")."""
+    return any(_about_the_policy(m, question) for m in CHANGE_WORDS.finditer(question))
+
+
+def _about_the_policy(m: re.Match[str], question: str) -> bool:
+    before = re.findall(r"[\w']+", question[: m.start()].lower())[-2:]
+    after = re.findall(r"[\w']+", question[m.end() :].lower())[:1]
+    word = m.group(0).lower()
+    the_policy = after[:1] == ["one"] and before[-1:] == ["the"]  # "is that in the new one?"
+    if before[-1:] and before[-1] in OWN_THINGS and after and after[0] not in POLICY_NOUNS and not the_policy:
+        return False  # an adjective on the asker's thing: "my new phone", "a whole new account"
+    if ASKER & set(before) and not word.startswith(("new", "differ", "since", "vs", "versus")):
+        return False  # the asker's own act: "when I add a card", "I used to use an app", "if I always log in"
+    if word.startswith("differ"):  # "different prices" is no change; "different before" is
+        return bool(re.match(rf"[^?.!]*\b(?:{IN_TIME})\b", question[m.end() :]))
+    return True
 
 
 def topic_of(question: str) -> str:

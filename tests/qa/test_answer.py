@@ -136,6 +136,16 @@ def test_a_quote_never_breaks_inside_an_abbreviation():
         ("do advertisers get my email address?", False),
         ("do I have to agree before Facebook shows me ads?", False),
         ("if I switch off location, does it still know where I am?", False),
+        # a change word about the asker's own things or acts, or a difference that is not one in time
+        ("can I move my account to my new email address?", False),
+        ("when I add a debit card, what do they keep?", False),
+        ("I used to share my location, how do I stop it?", False),
+        ("do they charge people in different countries different prices?", False),
+        ("will they tell me when my removed comment is reviewed?", False),
+        # ...and the same words about the policy
+        ("is the location clause in the new policy?", True),
+        ("did they say something different about cookies before?", True),
+        ("did the company add a clause about selfies?", True),
     ],
 )
 def test_change_questions_are_told_apart(question, change):
