@@ -36,8 +36,13 @@ CHANGE_WORDS = re.compile(
 # words before a change word that make it the asker's: the thing's owner or article ("my new phone"), the asker
 OWN_THINGS = frozenset(["a", "an", "my", "your", "our", "whole", "brand", "the", "their", "his", "her"])
 ASKER = frozenset(["i", "i'm", "im", "i've", "ive", "we", "we've"])
-# ...unless the thing is the policy itself: "the new policy", "the updated terms"
-POLICY_NOUNS = frozenset(["policy", "privacy", "version", "terms", "update", "notice", "rules", "wording"])
+# ...unless the thing is the policy or a part of it: "the new policy", "a new clause", "the updated terms"
+POLICY_NOUNS = frozenset(
+    [
+        "policy", "privacy", "version", "terms", "update", "notice", "rules", "wording", "clause", "clauses",
+        "section", "sections", "paragraph", "provision", "provisions", "language", "text", "line",
+    ]
+)  # fmt: skip
 # after "different", what makes it a difference in time: "different before", "different in the 2025 version"
 IN_TIME = r"before|previous\w*|earlier|old|older|last|used to|past|now|version|update\w*|\d{4}"
 # in a change question, how it asks about the wording ("when did they start saying that ...") names no topic

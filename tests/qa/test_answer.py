@@ -146,6 +146,7 @@ def test_a_quote_never_breaks_inside_an_abbreviation():
         ("is the location clause in the new policy?", True),
         ("did they say something different about cookies before?", True),
         ("did the company add a clause about selfies?", True),
+        ("is there a new section about face scans?", True),
     ],
 )
 def test_change_questions_are_told_apart(question, change):
