@@ -44,7 +44,9 @@ POLICY_NOUNS = frozenset(
     ]
 )  # fmt: skip
 # after "different", what makes it a difference in time: "different before", "different in the 2025 version"
-IN_TIME = r"before|previous\w*|earlier|old|older|last|used to|past|now|version|update\w*|\d{4}"
+IN_TIME = re.compile(
+    r"[^?.!]*\b(?:before|previous\w*|earlier|old|older|last|used to|past|now|version|update\w*|\d{4})\b"
+)
 # in a change question, how it asks about the wording ("when did they start saying that ...") names no topic
 ABOUT_WORDING = re.compile(
     r"\bwhen (?:did|does|was|were|has|have)\b|\b(?:say|says|saying|said|mention\w*)\b(?: that\b)?", re.IGNORECASE
@@ -122,7 +124,7 @@ def _about_the_policy(m: re.Match[str], question: str) -> bool:
     if ASKER & set(before) and not word.startswith(("new", "differ", "since", "vs", "versus")):
         return False  # the asker's own act: "when I add a card", "I used to use an app", "if I always log in"
     if word.startswith("differ"):  # "different prices" is no change; "different before" is
-        return bool(re.match(rf"[^?.!]*\b(?:{IN_TIME})\b", question[m.end() :]))
+        return bool(IN_TIME.match(question, m.end()))
     return True
 
 
